@@ -1,0 +1,54 @@
+/* fs.h — file system helpers that make "nothing is ever half-written" true.
+ *
+ * Every *_at function takes a directory fd and a path relative to it (AT_FDCWD works).
+ */
+#ifndef LB_CORE_FS_H
+#define LB_CORE_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/error.h"
+
+/* mkdir -p: creates every missing component of path with `mode`. Existing directories are fine;
+ * an existing non-directory is an error. */
+int lb_mkdir_p(const char *path, mode_t mode, struct lb_error **err);
+
+/* fsync a directory so that a rename or create inside it survives a crash. */
+int lb_fsync_dir_at(int dirfd, const char *path, struct lb_error **err);
+
+/* Write data to dirfd/name atomically: a temp file in the same directory, fsync, rename over name,
+ * fsync the directory. A crash leaves either the old file or the new one. */
+int lb_atomic_write_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                       struct lb_error **err);
+
+/* Read a whole regular file, refusing files larger than max_size bytes. *out is NUL-terminated
+ * (not counted in *len) and owned by the caller. */
+int lb_read_file_at(int dirfd, const char *path, size_t max_size, char **out, size_t *len,
+                    struct lb_error **err);
+
+/* Remove dirfd/path and everything below it. Never follows a symlink (a symlink is removed, not
+ * its target) and never descends into another mount point (that is an error: unmount first).
+ * A missing path is success. */
+int lb_rm_tree_at(int dirfd, const char *path, struct lb_error **err);
+
+/* Write all of buf to fd, retrying on EINTR and short writes. */
+int lb_write_all(int fd, const void *buf, size_t len, struct lb_error **err);
+
+/* Read up to len bytes, retrying on EINTR; returns bytes read (< len only at EOF) or -1. */
+ssize_t lb_read_full(int fd, void *buf, size_t len, struct lb_error **err);
+
+/* "a" + "/" + "b", with no doubled slash. Caller frees. */
+char *lb_path_join(const char *a, const char *b);
+
+/* True when path exists (lstat succeeds). */
+bool lb_path_exists_at(int dirfd, const char *path);
+
+/* Make a new uniquely-named directory under dirfd/parent (mkdtemp-style), returning its path
+ * relative to dirfd in *out (caller frees). */
+int lb_mkdtemp_at(int dirfd, const char *parent, const char *prefix, char **out,
+                  struct lb_error **err);
+
+#endif
