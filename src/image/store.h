@@ -8,6 +8,8 @@
  *   ROOT/layers/<chainid>/meta.json  {"diff_id","parent","size"} — per unpacked layer
  *   ROOT/tmp/                     staging; cleared when the store is opened
  *   ROOT/lock                     store-wide flock for metadata changes
+ *   ROOT/tmp.lock                 held shared by every process staging in tmp/; tmp/ is only
+ *                                 cleared by a process that gets it exclusively (nobody staging)
  *
  * Conventions: every change is made under lb_store_lock() and written atomically; functions that
  * change index.json expect the caller to hold the lock (they check it). */
@@ -29,6 +31,8 @@ struct lb_store {
     char *root;     /* absolute path of ROOT */
     int root_fd;    /* O_PATH|O_DIRECTORY fd of ROOT */
     int lock_fd;    /* >= 0 while the store lock is held */
+    int lock_depth; /* nested lb_store_lock calls */
+    int tmp_lock_fd; /* shared flock on ROOT/tmp.lock while this process stages in tmp/ */
     lb_image_user_fn user_fn; /* the containers seam, see lb_store_set_image_user_check */
     void *user_data;
 };
@@ -59,24 +63,31 @@ int lb_store_blob_read(struct lb_store *s, const struct lb_digest *d, size_t max
 int lb_store_blob_put(struct lb_store *s, struct lb_digest *out, const void *data, size_t len,
                       struct lb_error **err);
 
-/* Streaming blob writer: bytes go to a temp file in ROOT/tmp while being hashed; commit
- * verifies (optional) expected digest and size and renames into blobs/. */
+/* Streaming blob writer: bytes go to a temp file in ROOT/tmp while being hashed.
+ * finish: fsync, compute digest and size, check the expected ones (expected may be NULL and
+ * expected_size -1 for "don't check"; a mismatch is an LB_EKIND_INVALID error naming both and the
+ * temp file is removed). The temp file then stays in tmp/ until publish renames it to
+ * blobs/sha256/<hex> (an existing blob = success), so a loader can verify everything before it
+ * publishes anything. commit = finish + publish. abort removes the temp file (safe at any point,
+ * also after publish and on a zeroed writer). */
 struct lb_blob_writer {
     struct lb_store *store;
     int fd;
-    char *tmp_relpath;  /* relative to root_fd */
+    char *tmp_relpath;  /* relative to root_fd, e.g. "tmp/blob-1a2b3c" */
     struct lb_sha256 hash;
+    struct lb_digest digest; /* valid after finish */
+    int64_t size;            /* valid after finish */
+    int finished;
 };
 int lb_blob_writer_begin(struct lb_blob_writer *w, struct lb_store *s, struct lb_error **err);
 int lb_blob_writer_write(struct lb_blob_writer *w, const void *data, size_t len,
                          struct lb_error **err);
-/* expected may be NULL and expected_size -1 for "don't check". *out may be NULL. On a mismatch
- * the temp file is removed and an LB_EKIND_INVALID error names both digests. The writer is
- * finished either way. */
+int lb_blob_writer_finish(struct lb_blob_writer *w, const struct lb_digest *expected,
+                          int64_t expected_size, struct lb_error **err);
+int lb_blob_writer_publish(struct lb_blob_writer *w, struct lb_error **err);
 int lb_blob_writer_commit(struct lb_blob_writer *w, struct lb_digest *out,
                           const struct lb_digest *expected, int64_t expected_size,
                           struct lb_error **err);
-/* Discard (safe after commit and on a zeroed writer). */
 void lb_blob_writer_abort(struct lb_blob_writer *w);
 
 /* --- layer metadata ---------------------------------------------------------------------- */

@@ -1,0 +1,78 @@
+/* cli.h — what every command file in src/cli/ shares: the global options, the lazily opened
+ * store, option-parsing helpers and the output helpers. Only src/cli/ prints; only main.c exits.
+ *
+ * A command is one function:
+ *
+ *     int lb_cmd_images(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+ *
+ * argv[0] is the command name. It returns the exit code (0 on success), or -1 with *err set;
+ * main.c then prints "layerbox: <message>" once and exits with cli->fail_code (1 by default,
+ * as docker's image commands do; 125 for usage errors). */
+#ifndef LB_CLI_CLI_H
+#define LB_CLI_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "core/error.h"
+#include "image/store.h"
+
+struct lb_cli {
+    char *root;            /* --root, else the default root */
+    bool explain;          /* --explain or LAYERBOX_EXPLAIN=1 */
+    const char *storage_driver; /* --storage-driver, or NULL */
+    struct lb_store store;
+    bool store_open;
+    int fail_code;         /* exit code for -1 returns; commands may change it */
+};
+
+/* Open the store on first use. */
+int lb_cli_store(struct lb_cli *cli, struct lb_store **out, struct lb_error **err);
+
+typedef int (*lb_cmd_fn)(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+
+struct lb_command {
+    const char *name;
+    lb_cmd_fn fn;
+    const char *summary; /* one line for `layerbox --help` */
+};
+
+/* Option parsing with getopt_long, turning unknown flags and missing arguments into LB_EKIND_USAGE
+ * errors ("unknown flag: --x", "flag needs an argument: -o") that mention `layerbox CMD --help`.
+ * Every command's long options should include {"help", no_argument, NULL, 'h'}; lb_cli_getopt
+ * returns 'h' for it and the command prints its usage with lb_cli_usage and returns 0.
+ * Returns the option character, -1 at the end, or -2 on error (err set). */
+int lb_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+                  struct lb_error **err);
+
+/* Print a command's usage text to stdout. */
+void lb_cli_usage(const char *text);
+
+/* A usage error: "<msg> (see 'layerbox <cmd> --help')". Returns -1. */
+int lb_cli_usage_error(struct lb_error **err, const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Require between min and max positional arguments (max < 0: no limit), from optind. */
+int lb_cli_nargs(int argc, char **argv, int min, int max, struct lb_error **err);
+
+/* Parse a non-negative integer option value. */
+int lb_cli_parse_uint(const char *cmd, const char *flag, const char *s, unsigned long *out,
+                      struct lb_error **err);
+
+/* Print a warning line "layerbox: warning: ..." to stderr. */
+void lb_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Commands (one file each). */
+int lb_cmd_version(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_info(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_images(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_tag(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_rmi(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_inspect(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_history(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_import(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_load(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_save(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+
+#endif
