@@ -21,7 +21,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
             -Wmissing-prototypes -Wstrict-prototypes -Wvla
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -Isrc -include src/core/banned.h $(PKG_CFLAGS) \
-            -DLB_VERSION='"$(VERSION)"' -DLB_GIT_REV='"$(GIT_REV)"' -MMD -MP
+            -DLB_VERSION='"$(VERSION)"' -MMD -MP
 LDLIBS   += $(PKG_LIBS)
 ifneq ($(SANITIZE),)
 CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
@@ -40,7 +40,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit integration tutorials coverage memcheck fixtures demo install \
+.PHONY: FORCE all deps test unit integration tutorials coverage memcheck fixtures demo install \
         uninstall format format-check clean help bench
 
 all: $(BUILD)/layerbox $(BUILD)/liblayerbox.a
@@ -57,6 +57,11 @@ help:
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+# Only version.o knows the git revision, and it is rebuilt every time so it never goes stale.
+$(BUILD)/src/cli/version.o: CFLAGS += -DLB_GIT_REV='"$(GIT_REV)"'
+$(BUILD)/src/cli/version.o: FORCE
+FORCE:
 
 $(BUILD)/liblayerbox.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)

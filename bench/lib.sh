@@ -1,0 +1,33 @@
+# bench/lib.sh — shared helpers for the benchmark scripts (sourced, not run).
+#
+# Timings are medians of several runs taken side by side in ONE run of the script, and reported
+# as ratios, because this machine is noisy: absolute seconds mean little, ratios mean more.
+
+set -eu
+
+: "${LAYERBOX:=$(cd "$(dirname "$0")/.." && pwd)/build/layerbox}"
+: "${BENCH_RUNS:=5}"
+BENCH_DIR=${BENCH_DIR:-$(mktemp -d /var/tmp/lb-bench.XXXXXX)}
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# median_seconds PREPARE_CMD CMD: median wall time of CMD over $BENCH_RUNS runs (hyperfine),
+# running PREPARE_CMD (untimed) before each run.
+median_seconds() {
+    prep=$1
+    shift
+    out="$BENCH_DIR/hf.json"
+    hyperfine --style none --runs "$BENCH_RUNS" --warmup 1 --prepare "$prep" \
+        --export-json "$out" "$*" >/dev/null 2>&1 || { echo "nan"; return; }
+    sed -n 's/.*"median": *\([0-9.e+-]*\).*/\1/p' "$out" | head -n 1
+}
+
+# peak_rss_kb CMD...: the peak resident set size of CMD in KiB (GNU time).
+peak_rss_kb() {
+    /usr/bin/time -f '%M' -o "$BENCH_DIR/rss" "$@" >/dev/null 2>&1 || { echo "fail"; return; }
+    tail -n 1 "$BENCH_DIR/rss"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0 || a == "nan" || b == "nan") print "n/a"; else printf "%.2f", a / b }'; }
+
+row() { printf '%-58s %12s %10s\n' "$1" "$2" "$3"; }

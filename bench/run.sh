@@ -1,0 +1,9 @@
+#!/bin/sh
+# bench/run.sh — every benchmark, one after the other (`make bench`). Each prints its own ratios.
+set -eu
+here=$(dirname "$0")
+for b in "$here"/load.sh; do
+    echo "== $b"
+    sh "$b"
+    echo
+done
