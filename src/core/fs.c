@@ -23,6 +23,8 @@
 
 int lb_mkdir_p(const char *path, mode_t mode, struct lb_error **err)
 {
+    if (*path == '\0')
+        return lb_error_set(err, ENOENT, "cannot create directory ''");
     _cleanup_free_ char *p = lb_xstrdup(path);
     size_t len = strlen(p);
     while (len > 1 && p[len - 1] == '/')
@@ -136,7 +138,8 @@ int lb_atomic_write_at(int dirfd, const char *name, const void *data, size_t len
 int lb_read_file_at(int dirfd, const char *path, size_t max_size, char **out, size_t *len,
                     struct lb_error **err)
 {
-    _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
+    _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return lb_error_set(err, errno, "cannot open '%s'", path);
     struct stat st;
