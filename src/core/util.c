@@ -141,14 +141,20 @@ void lb_strbuf_addc(struct lb_strbuf *sb, char c)
 
 void lb_strbuf_vaddf(struct lb_strbuf *sb, const char *fmt, va_list ap)
 {
+    /* Measure into a small buffer first (also keeps GCC's -fsanitize builds from warning about
+     * a NULL destination), then grow and format for real. */
+    char small[128];
     va_list cp;
     va_copy(cp, ap);
-    int n = vsnprintf(NULL, 0, fmt, cp);
+    int n = vsnprintf(small, sizeof(small), fmt, cp);
     va_end(cp);
     if (n < 0)
         lb_oom();
     strbuf_grow(sb, (size_t)n);
-    vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+    if ((size_t)n < sizeof(small))
+        memcpy(sb->buf + sb->len, small, (size_t)n + 1);
+    else
+        vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
     sb->len += (size_t)n;
 }
 
