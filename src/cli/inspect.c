@@ -1,0 +1,112 @@
+/* inspect.c — `layerbox inspect IMAGE...`: everything the store knows about images, as the JSON
+ * array docker prints (4-space indentation), one object per image from lb_image_inspect_json.
+ * With --format, the Go template runs on each object and prints one line per image
+ * ('{{.Id}}', '{{json .Config}}', '{{range .RootFS.Layers}}…{{end}}').
+ *
+ * As docker does, every argument is tried: what was found is printed (an empty "[]" when
+ * nothing was), then one "no such image" line per missing argument, and the exit code is 1.
+ *
+ * Sits on: image/store.h (resolve), image/image.h (lb_image_inspect_json), cli/output.h.
+ * Interface: lb_cmd_inspect
+ */
+#include "cli/cli.h"
+#include "cli/output.h"
+#include "core/cleanup.h"
+#include "core/json.h"
+#include "core/util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char inspect_usage[] =
+    "Usage:  layerbox inspect [OPTIONS] IMAGE [IMAGE...]\n"
+    "\n"
+    "Display detailed information on one or more images, as a JSON array.\n"
+    "\n"
+    "Options:\n"
+    "  -f, --format string   Format the output using the given Go template, once per image\n"
+    "                        ('json': each image as one line of JSON)\n"
+    "  -h, --help            Print this help\n";
+
+/* Report every failure but the last here (main.c prints the last one the same way). */
+static void keep_last(struct lb_error **last, struct lb_error *e)
+{
+    if (*last != NULL) {
+        _cleanup_free_ char *msg = lb_error_string(*last);
+        fflush(stdout);
+        fprintf(stderr, "layerbox: %s\n", msg);
+        lb_error_free(*last);
+    }
+    *last = e;
+}
+
+int lb_cmd_inspect(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
+{
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *format = NULL;
+    int c;
+    while ((c = lb_cli_getopt(argc, argv, "f:h", longopts, err)) != -1) {
+        switch (c) {
+        case 'f':
+            format = optarg;
+            break;
+        case 'h':
+            lb_cli_usage(inspect_usage);
+            return 0;
+        default:
+            return -1;
+        }
+    }
+    if (lb_cli_nargs(argc, argv, 1, -1, err) < 0)
+        return -1;
+
+    bool templated = format != NULL && *format != '\0';
+    struct lb_out out = {0};
+    if (templated && lb_out_init(&out, format, NULL, LB_OUT_NO_TABLE, err) < 0)
+        return -1;
+    struct lb_store *s = NULL;
+    if (lb_cli_store(cli, &s, err) < 0) {
+        lb_out_release(&out);
+        return -1;
+    }
+
+    _cleanup_json_ json_t *all = json_array();
+    struct lb_error *last = NULL;
+    for (int i = optind; i < argc; i++) {
+        struct lb_error *e = NULL;
+        struct lb_image *img = lb_store_resolve(s, argv[i], &e);
+        if (img == NULL) {
+            keep_last(&last, e);
+            continue;
+        }
+        json_t *j = lb_image_inspect_json(img);
+        lb_image_free(img);
+        if (templated && lb_out_row(&out, j, &e) < 0) {
+            /* a template error is the same for every image: stop here */
+            json_decref(j);
+            keep_last(&last, e);
+            break;
+        }
+        json_array_append_new(all, j);
+    }
+
+    int rc = 0;
+    if (templated) {
+        struct lb_error *e = NULL;
+        if (lb_out_flush(&out, NULL, &e) < 0)
+            keep_last(&last, e);
+        lb_out_release(&out);
+    } else {
+        _cleanup_free_ char *text = lb_json_dump_pretty(all);
+        printf("%s\n", text);
+    }
+    if (last != NULL) {
+        *err = last;
+        rc = -1;
+    }
+    return rc;
+}
