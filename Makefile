@@ -58,17 +58,23 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-# Only version.o knows the git revision, and it is rebuilt every time so it never goes stale.
+# Only version.o knows the git revision; it is rebuilt when the revision changes (make does not
+# track flags, so the revision lives in a file that is rewritten only when it differs).
+$(BUILD)/git-rev: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(GIT_REV)' | cmp -s - $@ || echo '$(GIT_REV)' > $@
 $(BUILD)/src/cli/version.o: CFLAGS += -DLB_GIT_REV='"$(GIT_REV)"'
-$(BUILD)/src/cli/version.o: FORCE
+$(BUILD)/src/cli/version.o: $(BUILD)/git-rev
 FORCE:
 
 $(BUILD)/liblayerbox.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# Linked under a temporary name and renamed, so a concurrent test never runs a half-written binary.
 $(BUILD)/layerbox: $(CLI_OBJS) $(BUILD)/liblayerbox.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/liblayerbox.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@.tmp $(CLI_OBJS) $(BUILD)/liblayerbox.a $(LDLIBS)
+	mv -f $@.tmp $@
 
 # Unit tests: one binary per module, linked against the same library as the CLI.
 $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(BUILD)/liblayerbox.a
@@ -80,7 +86,7 @@ deps:
 	@sh tests/deps.sh
 
 unit: $(UNIT_BINS)
-	@sh tests/run-unit.sh $(UNIT_BINS)
+	@bash tests/run-unit.sh $(UNIT_BINS)
 
 fixtures: $(BUILD)/layerbox
 	@$(MAKE) --no-print-directory -C fixtures BUILD=$(abspath $(BUILD))
@@ -91,12 +97,16 @@ integration: all fixtures
 
 tutorials: all fixtures
 	@LAYERBOX=$(abspath $(BUILD)/layerbox) FIXTURES=$(abspath fixtures/out) \
-	    sh tests/run-tutorials.sh tutorials/*.md
+	    bash tests/run-tutorials.sh tutorials/[0-9]*.md
 
-test: unit integration tutorials
+# The README's test command: it installs what is missing first (a fresh Debian machine as root),
+# then runs the suites in a new make, so pkg-config sees the libraries it just installed.
+test:
+	@sh tests/deps.sh --quiet-if-ok
+	@$(MAKE) --no-print-directory unit integration tutorials
 
 memcheck: $(UNIT_BINS)
-	@sh tests/run-unit.sh --valgrind $(UNIT_BINS)
+	@bash tests/run-unit.sh --valgrind $(UNIT_BINS)
 
 coverage:
 	@rm -rf $(BUILD)/cov
@@ -107,9 +117,9 @@ coverage:
 	@genhtml -q $(BUILD)/cov/lcov.info --output-directory coverage >/dev/null 2>&1
 	@lcov --summary $(BUILD)/cov/lcov.info 2>&1 | awk '/lines/ {print "coverage: " $$0}' | sed 's/ \+/ /g'
 
-demo: all
+demo:
 	@sh tests/deps.sh --quiet-if-ok
-	@$(MAKE) --no-print-directory fixtures
+	@$(MAKE) --no-print-directory all fixtures
 	@sh tutorials/demo.sh $(abspath $(BUILD)/layerbox) $(abspath fixtures/out)
 
 bench: all fixtures
