@@ -1,4 +1,4 @@
-/* test_template.c — docker's --format language (src/core/template.c).
+/* test_template.c — docker's --format language (src/core/template*.c).
  *
  * Every expected string is what Go's text/template, fmt and encoding/json produce for the same
  * template over the same data decoded into interface{} (objects are map[string]interface{}),
