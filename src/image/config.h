@@ -15,4 +15,10 @@
  * nothing. */
 int lb_config_apply_change(json_t *image_config, const char *change, struct lb_error **err);
 
+/* Apply a NULL-terminated list of changes in order (changes may be NULL), as `import -c` and
+ * `commit -c` do. docker's rule across the list: ENTRYPOINT clears CMD unless the same list sets
+ * CMD, before or after it, so the last CMD given wins whatever the order. Stops at the first bad
+ * change (the config may then be partly changed: apply to a copy when that matters). */
+int lb_config_apply_changes(json_t *image_config, char *const *changes, struct lb_error **err);
+
 #endif

@@ -1,0 +1,121 @@
+/* save.c — `layerbox save [-o FILE] [--format docker-archive|oci-archive] IMAGE...`: images to
+ * one tar, on standard output or in FILE. The file is written under a temporary name next to FILE
+ * and renamed at the end, so a failed save leaves nothing behind (and an existing FILE intact).
+ * As docker, a terminal on stdout is refused ("cowardly refusing to save to a terminal").
+ *
+ * Sits on: image/store.h (resolve), image/archive.h (lb_archive_save). Interface: lb_cmd_save
+ */
+#include "cli/cli.h"
+#include "core/cleanup.h"
+#include "core/util.h"
+#include "image/archive.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char save_usage[] =
+    "Usage:  layerbox save [OPTIONS] IMAGE [IMAGE...]\n"
+    "\n"
+    "Save one or more images to a tar archive (streamed to STDOUT by default).\n"
+    "docker-archive is docker 25's layout with uncompressed layers (docker, podman and skopeo\n"
+    "load it); oci-archive is an OCI image layout with the blobs exactly as stored.\n"
+    "\n"
+    "Options:\n"
+    "      --format string   docker-archive (default) or oci-archive\n"
+    "  -o, --output string   Write to a file, instead of STDOUT\n"
+    "  -h, --help            Print this help\n";
+
+/* Create "<dir>/.<base>.tmp-XXXXXX" next to path; *tmp gets its name. */
+static int open_temp(const char *path, char **tmp, struct lb_error **err)
+{
+    _cleanup_free_ char *d = lb_xstrdup(path), *b = lb_xstrdup(path);
+    char *t = lb_xasprintf("%s/.%s.tmp-XXXXXX", dirname(d), basename(b));
+    int fd = mkostemp(t, O_CLOEXEC);
+    if (fd < 0) {
+        int saved = errno;
+        free(t);
+        return lb_error_set(err, saved, "cannot write '%s'", path);
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    *tmp = t;
+    return fd;
+}
+
+static int save_to_file(struct lb_store *store, struct lb_image **imgs, char **args, size_t n,
+                        enum lb_archive_format fmt, const char *out, struct lb_error **err)
+{
+    _cleanup_free_ char *tmp = NULL;
+    int fd = open_temp(out, &tmp, err);
+    if (fd < 0)
+        return -1;
+    int rc = lb_archive_save(store, imgs, args, n, fmt, fd, err);
+    if (rc == 0 && fsync(fd) < 0)
+        rc = lb_error_set(err, errno, "cannot write '%s'", out);
+    if (close(fd) < 0 && rc == 0)
+        rc = lb_error_set(err, errno, "cannot write '%s'", out);
+    if (rc == 0 && rename(tmp, out) < 0)
+        rc = lb_error_set(err, errno, "cannot write '%s'", out);
+    if (rc < 0)
+        unlink(tmp);
+    return rc;
+}
+
+int lb_cmd_save(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
+{
+    static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
+                                         {"format", required_argument, NULL, 'F'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *out = NULL, *format = "docker-archive";
+    int c;
+    while ((c = lb_cli_getopt(argc, argv, "o:h", opts, err)) != -1) {
+        switch (c) {
+        case 'o':
+            out = optarg;
+            break;
+        case 'F':
+            format = optarg;
+            break;
+        case 'h':
+            lb_cli_usage(save_usage);
+            return 0;
+        default:
+            return -1;
+        }
+    }
+    if (lb_cli_nargs(argc, argv, 1, -1, err) < 0)
+        return -1;
+    enum lb_archive_format fmt;
+    if (lb_archive_format_parse(&fmt, format, err) < 0)
+        return lb_error_wrap(err, "--format");
+    if (out == NULL && isatty(STDOUT_FILENO))
+        return lb_error_set(err, 0,
+                            "cowardly refusing to save to a terminal. Use the -o flag or redirect");
+    struct lb_store *store = NULL;
+    if (lb_cli_store(cli, &store, err) < 0)
+        return -1;
+    size_t n = (size_t)(argc - optind);
+    struct lb_image **imgs = lb_xmalloc(n * sizeof(*imgs));
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        imgs[i] = lb_store_resolve(store, argv[optind + (int)i], err);
+        if (imgs[i] == NULL)
+            rc = -1;
+    }
+    if (rc == 0 && out)
+        rc = save_to_file(store, imgs, argv + optind, n, fmt, out, err);
+    else if (rc == 0) {
+        fflush(stdout);
+        rc = lb_archive_save(store, imgs, argv + optind, n, fmt, STDOUT_FILENO, err);
+    }
+    lb_image_list_free(imgs, n);
+    return rc;
+}
