@@ -10,7 +10,7 @@ CC       ?= cc
 BUILD    ?= build
 SANITIZE ?=
 
-PKGS     := libarchive libcap jansson libcrypto
+PKGS     := libarchive libcap jansson libcrypto zlib libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -93,7 +93,7 @@ fixtures: $(BUILD)/layerbox
 
 integration: all fixtures
 	@LAYERBOX=$(abspath $(BUILD)/layerbox) FIXTURES=$(abspath fixtures/out) \
-	    bats $(BATS_FLAGS) tests/integration
+	    bash tests/run-integration.sh $(BATS_FLAGS) tests/integration
 
 tutorials: all fixtures
 	@LAYERBOX=$(abspath $(BUILD)/layerbox) FIXTURES=$(abspath fixtures/out) \

@@ -26,12 +26,12 @@ for arg in "$@"; do
 done
 
 # Build: compiler, pkg-config and the -dev packages of every library in the Makefile's PKGS.
-BUILD_PKGS="build-essential clang pkg-config libarchive-dev libcap-dev libjansson-dev libssl-dev
+BUILD_PKGS="build-essential clang pkg-config libarchive-dev zlib1g-dev libzstd-dev libcap-dev libjansson-dev libssl-dev
     libcurl4-openssl-dev"
 # Test: unit (cmocka), CLI (bats), coverage, memcheck, format, archives, the static busybox the
 # fixtures are made of, curl and jq for the registry tests.
 TEST_PKGS="libcmocka-dev bats lcov valgrind clang-format zstd gzip tar libarchive-tools
-    busybox-static curl jq"
+    busybox-static curl jq time"
 # Peers the interop tests and benchmarks compare against.
 PEER_PKGS="runc skopeo umoci docker-registry hyperfine uidmap"
 # podman is installed WITH its recommends: without them apt picks crun and the CNI plugins

@@ -1,0 +1,33 @@
+/* safepath.h — resolving archive paths inside a root directory, never following a symlink.
+ *
+ * The concept: a path from a tar is data, not a place. "a/b/c" is opened one component at a time
+ * relative to the root fd (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV where
+ * the kernel has it, else an O_NOFOLLOW walk), so no '..', absolute path or symlink — even one
+ * swapped in meanwhile — can take a write outside the root (the CVE-2018-15664 class). */
+#ifndef LB_LAYER_SAFEPATH_H
+#define LB_LAYER_SAFEPATH_H
+
+#include <stdbool.h>
+
+#include "core/error.h"
+
+/* Normalise an archive path: strip leading "./" and trailing '/', collapse "//" and "/./".
+ * Rejects (LB_EKIND_INVALID) absolute paths and any '..' component. "." and "" become "" (the
+ * root itself). Caller frees *out. */
+int lb_safepath_clean(const char *path, char **out, struct lb_error **err);
+
+/* Open the directory that contains `clean` (a lb_safepath_clean result, not the root itself)
+ * under rootfd, with no symlink followed; *base points into clean at the last component.
+ * With create, missing parents are made (mode 0755) and a parent that is a regular file, FIFO or
+ * device is replaced by a directory; a parent that is a symlink is an error either way. */
+int lb_safepath_open_parent(int rootfd, const char *clean, bool create, const char **base,
+                            struct lb_error **err);
+
+/* Open `clean` itself under rootfd with flags (O_NOFOLLOW is added: a final symlink fails). */
+int lb_safepath_open(int rootfd, const char *clean, int flags, struct lb_error **err);
+
+/* Does a relative symlink target, seen from the directory of `clean`, stay inside the root?
+ * (Absolute targets are interpreted inside the root at run time, so they are allowed.) */
+bool lb_safepath_symlink_stays_inside(const char *clean, const char *target);
+
+#endif
