@@ -1,5 +1,6 @@
 /* banned.h — functions that invite buffer overflows are compile errors (git's banned.h).
- * Use snprintf, asprintf / lb_xasprintf or struct lb_strbuf instead. Included last, via -include. */
+ * Use snprintf, asprintf / lb_xasprintf or struct lb_strbuf instead. Included last, via -include.
+ */
 #ifndef LB_CORE_BANNED_H
 #define LB_CORE_BANNED_H
 

@@ -187,8 +187,7 @@ static int rm_contents(int fd, dev_t dev, const char *path, struct lb_error **er
         if (S_ISDIR(st.st_mode)) {
             _cleanup_free_ char *sub = lb_path_join(path, de->d_name);
             if (st.st_dev != dev) {
-                ret = lb_error_set(err, EBUSY, "refusing to remove '%s': it is a mount point",
-                                   sub);
+                ret = lb_error_set(err, EBUSY, "refusing to remove '%s': it is a mount point", sub);
                 break;
             }
             _cleanup_close_ int sfd =
@@ -260,7 +259,8 @@ int lb_mkdtemp_at(int dirfd, const char *parent, const char *prefix, char **out,
         unsigned long long r = 0;
         if (getrandom(&r, sizeof(r), 0) < 0)
             r = (unsigned long long)getpid() * 1000003ULL + (unsigned long long)attempt;
-        _cleanup_free_ char *p = lb_xasprintf("%s/%s%012llx", parent, prefix, r & 0xffffffffffffULL);
+        _cleanup_free_ char *p =
+            lb_xasprintf("%s/%s%012llx", parent, prefix, r & 0xffffffffffffULL);
         if (mkdirat(dirfd, p, 0700) == 0) {
             *out = lb_steal_pointer(&p);
             return 0;

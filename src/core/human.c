@@ -122,8 +122,8 @@ int lb_time_parse(struct lb_time *out, const char *s, struct lb_error **err)
     }
     if (*p != '\0')
         goto bad;
-    out->sec = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + m * 60 + sec -
-               offset;
+    out->sec =
+        days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + m * 60 + sec - offset;
     out->nsec = nsec;
     return 0;
 bad:

@@ -23,8 +23,8 @@ json_t *lb_json_parse(const char *buf, size_t len, const char *what, struct lb_e
     json_error_t je;
     json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
     if (j == NULL) {
-        lb_error_setk(err, LB_EKIND_INVALID, 0, "%s is not valid JSON: %s at line %d", what, je.text,
-                      je.line);
+        lb_error_setk(err, LB_EKIND_INVALID, 0, "%s is not valid JSON: %s at line %d", what,
+                      je.text, je.line);
         return NULL;
     }
     return j;

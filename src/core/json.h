@@ -1,4 +1,5 @@
-/* json.h — JSON on jansson, with the limits and checks a store that reads untrusted archives needs. */
+/* json.h — JSON on jansson, with the limits and checks a store that reads untrusted archives needs.
+ */
 #ifndef LB_CORE_JSON_H
 #define LB_CORE_JSON_H
 

@@ -10,7 +10,7 @@
 #define LB_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 _Noreturn void lb_oom(void);
-void *lb_xmalloc(size_t n);               /* zero-filled */
+void *lb_xmalloc(size_t n); /* zero-filled */
 void *lb_xrealloc(void *p, size_t n);
 char *lb_xstrdup(const char *s);
 char *lb_xstrndup(const char *s, size_t n);
@@ -32,11 +32,15 @@ struct lb_strbuf {
     size_t len;
     size_t alloc;
 };
-#define LB_STRBUF_INIT {NULL, 0, 0}
+#define LB_STRBUF_INIT                                                                             \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 void lb_strbuf_add(struct lb_strbuf *sb, const void *data, size_t len);
 void lb_strbuf_adds(struct lb_strbuf *sb, const char *s);
 void lb_strbuf_addc(struct lb_strbuf *sb, char c);
-void lb_strbuf_addf(struct lb_strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void lb_strbuf_addf(struct lb_strbuf *sb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void lb_strbuf_vaddf(struct lb_strbuf *sb, const char *fmt, va_list ap);
 void lb_strbuf_reset(struct lb_strbuf *sb);
 /* Returns the buffer (never NULL) and leaves sb empty; caller frees. */

@@ -39,14 +39,14 @@ int lb_digest_from_hex(struct lb_digest *out, const char *hex, struct lb_error *
 int lb_digest_parse(struct lb_digest *out, const char *s, struct lb_error **err)
 {
     if (!lb_str_has_prefix(s, LB_DIGEST_PREFIX))
-        return lb_error_setk(err, LB_EKIND_INVALID, 0,
-                             "invalid digest '%.80s': want 'sha256:' and 64 lowercase hex characters",
-                             s);
+        return lb_error_setk(
+            err, LB_EKIND_INVALID, 0,
+            "invalid digest '%.80s': want 'sha256:' and 64 lowercase hex characters", s);
     const char *hex = s + 7;
     if (strlen(hex) != LB_DIGEST_HEX_LEN || !lb_is_lower_hex(hex, LB_DIGEST_HEX_LEN))
-        return lb_error_setk(err, LB_EKIND_INVALID, 0,
-                             "invalid digest '%.80s': want 'sha256:' and 64 lowercase hex characters",
-                             s);
+        return lb_error_setk(
+            err, LB_EKIND_INVALID, 0,
+            "invalid digest '%.80s': want 'sha256:' and 64 lowercase hex characters", s);
     snprintf(out->str, sizeof(out->str), "%s", s);
     return 0;
 }

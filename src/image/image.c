@@ -166,7 +166,6 @@ json_t *lb_image_inspect_json(const struct lb_image *img)
     json_object_set_new(o, "RootFS", json_pack("{s:s, s:o}", "Type", "layers", "Layers", layers));
     json_t *hist = lb_json_arr(img->config, "history");
     json_object_set_new(o, "History", hist ? json_incref(hist) : json_array());
-    json_object_set_new(o, "Metadata",
-                        json_pack("{s:s}", "LastTagTime", "0001-01-01T00:00:00Z"));
+    json_object_set_new(o, "Metadata", json_pack("{s:s}", "LastTagTime", "0001-01-01T00:00:00Z"));
     return o;
 }

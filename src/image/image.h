@@ -10,15 +10,15 @@
 #include "core/error.h"
 #include "image/digest.h"
 
-#define LB_MT_OCI_MANIFEST    "application/vnd.oci.image.manifest.v1+json"
-#define LB_MT_OCI_INDEX       "application/vnd.oci.image.index.v1+json"
-#define LB_MT_OCI_CONFIG      "application/vnd.oci.image.config.v1+json"
-#define LB_MT_OCI_LAYER       "application/vnd.oci.image.layer.v1.tar"
-#define LB_MT_OCI_LAYER_GZIP  "application/vnd.oci.image.layer.v1.tar+gzip"
-#define LB_MT_OCI_LAYER_ZSTD  "application/vnd.oci.image.layer.v1.tar+zstd"
-#define LB_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define LB_MT_DOCKER_CONFIG   "application/vnd.docker.container.image.v1+json"
-#define LB_MT_DOCKER_LAYER    "application/vnd.docker.image.rootfs.diff.tar"
+#define LB_MT_OCI_MANIFEST      "application/vnd.oci.image.manifest.v1+json"
+#define LB_MT_OCI_INDEX         "application/vnd.oci.image.index.v1+json"
+#define LB_MT_OCI_CONFIG        "application/vnd.oci.image.config.v1+json"
+#define LB_MT_OCI_LAYER         "application/vnd.oci.image.layer.v1.tar"
+#define LB_MT_OCI_LAYER_GZIP    "application/vnd.oci.image.layer.v1.tar+gzip"
+#define LB_MT_OCI_LAYER_ZSTD    "application/vnd.oci.image.layer.v1.tar+zstd"
+#define LB_MT_DOCKER_MANIFEST   "application/vnd.docker.distribution.manifest.v2+json"
+#define LB_MT_DOCKER_CONFIG     "application/vnd.docker.container.image.v1+json"
+#define LB_MT_DOCKER_LAYER      "application/vnd.docker.image.rootfs.diff.tar"
 #define LB_MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
 /* Annotation on index.json descriptors: the image's tag (full normalised reference). */
@@ -38,14 +38,14 @@ struct lb_image {
     struct lb_digest id;       /* image ID = digest of the config blob */
     struct lb_digest manifest; /* digest of the manifest blob */
     int64_t manifest_size;
-    json_t *manifest_json;     /* parsed manifest */
-    json_t *config;            /* parsed config blob */
+    json_t *manifest_json; /* parsed manifest */
+    json_t *config;        /* parsed config blob */
     struct lb_layer_info *layers;
     size_t n_layers;
-    char **names;              /* full normalised references ("docker.io/library/busybox:latest"),
-                                  sorted; NULL-terminated, may be empty (dangling image) */
-    char *parent;              /* "sha256:<hex>" image ID of the parent, or NULL */
-    int64_t size;              /* sum of the layers' unpacked sizes */
+    char **names; /* full normalised references ("docker.io/library/busybox:latest"),
+                     sorted; NULL-terminated, may be empty (dangling image) */
+    char *parent; /* "sha256:<hex>" image ID of the parent, or NULL */
+    int64_t size; /* sum of the layers' unpacked sizes */
 };
 
 void lb_image_free(struct lb_image *img);

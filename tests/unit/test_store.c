@@ -56,8 +56,7 @@ static void put_image(struct lb_store *s, const char *layer, const char *created
         "\"%s\",\"size\":%zu},\"layers\":[{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}]}",
         LB_MT_OCI_MANIFEST, LB_MT_OCI_CONFIG, id->str, strlen(config), LB_MT_OCI_LAYER, ld.str,
         strlen(layer));
-    assert_int_equal(lb_store_blob_put(s, manifest, manifest_json, strlen(manifest_json), &err),
-                     0);
+    assert_int_equal(lb_store_blob_put(s, manifest, manifest_json, strlen(manifest_json), &err), 0);
     free(config);
     free(manifest_json);
 }
