@@ -19,7 +19,7 @@ median_seconds() {
     out="$BENCH_DIR/hf.json"
     hyperfine --style none --runs "$BENCH_RUNS" --warmup 1 --prepare "$prep" \
         --export-json "$out" "$*" >/dev/null 2>&1 || { echo "nan"; return; }
-    sed -n 's/.*"median": *\([0-9.e+-]*\).*/\1/p' "$out" | head -n 1
+    sed -n 's/.*"median": *\([0-9.e+-]*\).*/\1/p' "$out" | head -n 1 | awk '{ printf "%.3f\n", $1 }'
 }
 
 # peak_rss_kb CMD...: the peak resident set size of CMD in KiB (GNU time).
