@@ -10,7 +10,8 @@
  * Interface: lb_store_default_root, lb_store_open, lb_store_release, lb_store_lock,
  *            lb_store_unlock, lb_store_blob_relpath, lb_store_has_blob, lb_store_blob_open,
  *            lb_store_blob_read, lb_store_blob_put, lb_blob_writer_begin/write/finish/publish/
- *            commit/abort, lb_store_layer_record, lb_store_layer_size, lb_store_count,
+ *            commit/abort, lb_store_layer_record, lb_store_layer_size, lb_store_layer_stage,
+ *            lb_store_count,
  *            lb_store_set_image_user_check
  */
 #include "image/store.h"
@@ -20,6 +21,7 @@
 #include "core/json.h"
 #include "core/lock.h"
 #include "core/util.h"
+#include "layer/layers.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -336,25 +338,33 @@ int lb_store_layer_record(struct lb_store *s, const struct lb_digest *chain_id,
                           const struct lb_digest *parent_chain, const struct lb_digest *diff_id,
                           int64_t size, struct lb_error **err)
 {
-    _cleanup_free_ char *dir = lb_xasprintf("layers/%s", lb_digest_hex(chain_id));
-    _cleanup_free_ char *meta = lb_xasprintf("%s/meta.json", dir);
-    if (mkdirat(s->root_fd, dir, 0755) < 0 && errno != EEXIST)
-        return lb_error_set(err, errno, "cannot create '%s'", dir);
-    _cleanup_json_ json_t *j = json_pack("{s:s, s:s?, s:I}", "diff_id", diff_id->str, "parent",
-                                         parent_chain ? parent_chain->str : NULL, "size",
-                                         (json_int_t)size);
-    if (j == NULL)
-        lb_oom();
-    return lb_json_write_at(s->root_fd, meta, j, err);
+    struct lb_layer_meta m = {.chain_id = *chain_id, .diff_id = *diff_id, .size = size};
+    if (parent_chain) {
+        m.has_parent = true;
+        m.parent = *parent_chain;
+    }
+    return lb_layers_record(s->root_fd, &m, err);
 }
 
 int64_t lb_store_layer_size(struct lb_store *s, const struct lb_digest *chain_id)
 {
-    _cleanup_free_ char *meta = lb_xasprintf("layers/%s/meta.json", lb_digest_hex(chain_id));
+    struct lb_layer_meta m;
     struct lb_error *e = NULL;
-    _cleanup_json_ json_t *j = lb_json_load_at(s->root_fd, meta, &e);
-    lb_error_free(e);
-    return j ? (int64_t)lb_json_int(j, "size", -1) : -1;
+    if (lb_layers_read_meta(s->root_fd, chain_id, &m, &e) < 0) {
+        lb_error_free(e);
+        return -1;
+    }
+    int64_t size = m.size >= 0 ? m.size : -1;
+    lb_layer_meta_release(&m);
+    return size;
+}
+
+int lb_store_layer_stage(struct lb_store *s, char **stage_rel, int *diff_fd,
+                         struct lb_error **err)
+{
+    if (store_hold_tmp(s, err) < 0)
+        return -1;
+    return lb_layers_stage(s->root_fd, stage_rel, diff_fd, err);
 }
 
 /* --- counts ------------------------------------------------------------------------------ */
@@ -392,6 +402,6 @@ int lb_store_count(struct lb_store *s, struct lb_store_counts *out, struct lb_er
     lb_image_list_free(imgs, n);
     out->images = n;
     out->blobs = count_entries(s, "images/blobs/sha256", &out->blob_bytes);
-    out->layers = count_entries(s, "layers", NULL);
+    out->layers = lb_layers_count(s->root_fd); /* not layers/l, the short links */
     return 0;
 }

@@ -5,7 +5,8 @@
  *   ROOT/images/index.json        one descriptor per (image, tag); an untagged image has one
  *                                 descriptor without the ref.name annotation
  *   ROOT/images/blobs/sha256/<hex>  manifests, configs, layers — named by their digest
- *   ROOT/layers/<chainid>/meta.json  {"diff_id","parent","size"} — per unpacked layer
+ *   ROOT/layers/<chainid>/        one layer: diff/, meta.json, link (layer/layers.h)
+ *   ROOT/layers/l/<short>         short links to the layers' diff/ directories
  *   ROOT/tmp/                     staging; cleared when the store is opened
  *   ROOT/lock                     store-wide flock for metadata changes
  *   ROOT/tmp.lock                 held shared by every process staging in tmp/; tmp/ is only
@@ -91,13 +92,21 @@ int lb_blob_writer_commit(struct lb_blob_writer *w, struct lb_digest *out,
 void lb_blob_writer_abort(struct lb_blob_writer *w);
 
 /* --- layer metadata ---------------------------------------------------------------------- */
+/* Thin wrappers over layer/layers.h (which owns ROOT/layers: unpacked layers, short links). */
 
-/* Record a layer's unpacked size under layers/<chainid>/meta.json (atomic). */
+/* Record a layer's unpacked size under layers/<chainid>/meta.json (atomic), for a layer whose
+ * files are not unpacked; an unpacked layer's own meta.json is left as it is (lb_layers_record). */
 int lb_store_layer_record(struct lb_store *s, const struct lb_digest *chain_id,
                           const struct lb_digest *parent_chain, const struct lb_digest *diff_id,
                           int64_t size, struct lb_error **err);
-/* Unpacked size of the layer, or -1 when unknown. */
+/* Unpacked size of the layer (from its meta.json, unpacked or record), or -1 when unknown. */
 int64_t lb_store_layer_size(struct lb_store *s, const struct lb_digest *chain_id);
+
+/* lb_layers_stage under the store's shared tmp/ staging lock (so that no other process's
+ * lb_store_open clears the staging directory meanwhile). Publish with lb_layers_publish
+ * (s->root_fd) under lb_store_lock. */
+int lb_store_layer_stage(struct lb_store *s, char **stage_rel, int *diff_fd,
+                         struct lb_error **err);
 
 /* --- images ------------------------------------------------------------------------------ */
 
@@ -132,8 +141,8 @@ int lb_store_tag(struct lb_store *s, const struct lb_image *img, const char *ful
  * untagged. Lock held. */
 int lb_store_untag(struct lb_store *s, const char *full_ref, struct lb_error **err);
 
-/* Remove the image (all its descriptors) and then every blob and layer record no remaining image
- * references. Lock held. */
+/* Remove the image (all its descriptors) and then every blob and layer (lb_layers_remove: its
+ * directory and short link) no remaining image references. Lock held. */
 int lb_store_delete_image(struct lb_store *s, const struct lb_image *img, struct lb_error **err);
 
 /* Seam for the containers issue: the callback returns a newly allocated container name/ID using

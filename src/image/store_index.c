@@ -18,6 +18,7 @@
 #include "core/util.h"
 #include "image/reference.h"
 #include "layer/chainid.h"
+#include "layer/layers.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -471,12 +472,21 @@ static void remove_blob(struct lb_store *s, const struct lb_digest *d)
         lb_explain("store", "deleted blob %s (no image uses it any more)", d->str);
 }
 
-static void remove_layer_record(struct lb_store *s, const struct lb_digest *chain)
+/* The image is already gone from index.json, so a layer that cannot be removed (mounted) is
+ * kept and said so in the narration, as a blob that cannot be unlinked is. */
+static void remove_layer(struct lb_store *s, const struct lb_digest *chain)
 {
     _cleanup_free_ char *rel = lb_xasprintf("layers/%s", lb_digest_hex(chain));
+    if (!lb_path_exists_at(s->root_fd, rel))
+        return;
     struct lb_error *e = NULL;
-    if (lb_path_exists_at(s->root_fd, rel) && lb_rm_tree_at(s->root_fd, rel, &e) == 0)
-        lb_explain("layer", "deleted layer record %s", rel);
+    if (lb_layers_remove(s->root_fd, chain, &e) == 0) {
+        lb_explain("layer", "deleted layer %s and its short link (no image uses it any more)",
+                   rel);
+    } else {
+        _cleanup_free_ char *msg = lb_error_string(e);
+        lb_explain("layer", "kept layer %s: %s", rel, msg);
+    }
     lb_error_free(e);
 }
 
@@ -529,7 +539,7 @@ int lb_store_delete_image(struct lb_store *s, const struct lb_image *img, struct
         lb_chain_id_next(&next, l == 0 ? NULL : &chain, &img->layers[l].diff_id);
         chain = next;
         if (!digest_in(&chain, chains, nchains))
-            remove_layer_record(s, &chain);
+            remove_layer(s, &chain);
     }
     free(used);
     free(chains);
