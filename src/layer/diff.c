@@ -1,0 +1,978 @@
+/* diff.c — from a writable layer back to an OCI changeset: the inverse of apply.
+ *
+ * The concept: a container's changes are a directory. With overlayfs that directory is the upper
+ * dir, which already holds only what changed (deletions are 0/0 character devices, a directory
+ * that hides everything below it carries trusted.overlay.opaque="y"); the diff just translates
+ * those markers into OCI's `.wh.NAME` and `.wh..wh..opq`. With vfs the container has a full copy,
+ * so the diff compares it with the image's tree and writes what differs (docker's
+ * pkg/archive/changes.go, including its "same size and mtime = unchanged" shortcut).
+ *
+ * Determinism (the same tree gives the same bytes, so the same DiffID): depth-first walk with
+ * siblings sorted bytewise, mtimes truncated to seconds, no atime/ctime, numeric owners only,
+ * xattrs sorted, pax headers only where ustar cannot say it (libarchive's "restricted pax"), no
+ * padding after the end-of-archive blocks. Inode numbers and creation order never show.
+ *
+ * Sits on: libarchive (tar writer), core/fs.h. Every file is opened relative to a directory fd
+ * with O_NOFOLLOW, so a symlink in the tree is written as a symlink, never followed.
+ *
+ * Interface: lb_diff_overlay_upper, lb_diff_trees
+ */
+#include "layer/diff.h"
+#include "core/cleanup.h"
+#include "core/fs.h"
+#include "core/util.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#define DIFF_COPY_BLOCK    (1U << 20) /* file contents are streamed in blocks of this size */
+#define DIFF_TAR_BLOCK     65536      /* libarchive's write size (no effect on the bytes written) */
+#define WH_PREFIX          ".wh."
+#define WH_OPAQUE          ".wh..wh..opq"
+#define OVL_XATTR_PREFIX   "trusted.overlay."
+#define OVL_XATTR_OPAQUE   "trusted.overlay.opaque"
+#define OVL_XATTR_METACOPY "trusted.overlay.metacopy"
+
+/* ---- extended attributes ---- */
+
+struct xattr {
+    char *name;
+    char *value;
+    size_t size;
+};
+
+struct xattrs {
+    struct xattr *v;
+    size_t n;
+};
+
+static void xattrs_release(struct xattrs *xa)
+{
+    for (size_t i = 0; i < xa->n; i++) {
+        free(xa->v[i].name);
+        free(xa->v[i].value);
+    }
+    free(xa->v);
+    xa->v = NULL;
+    xa->n = 0;
+}
+
+static int xattr_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct xattr *)a)->name, ((const struct xattr *)b)->name);
+}
+
+static bool xattrs_equal(const struct xattrs *a, const struct xattrs *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->v[i].name, b->v[i].name) != 0 || a->v[i].size != b->v[i].size ||
+            memcmp(a->v[i].value, b->v[i].value, a->v[i].size) != 0)
+            return false;
+    return true;
+}
+
+/* What the overlay markers among the xattrs said (they are never copied into the tar). */
+struct ovl_marks {
+    bool opaque;
+    bool metacopy;
+};
+
+/* fd >= 0: read through it; else through /proc/self/fd/DIRFD/NAME with the l* calls (symlinks,
+ * devices and FIFOs cannot be opened safely; the kernel has no *xattrat before 6.13). A file
+ * system without xattr support simply has none. */
+static ssize_t xa_list(int fd, const char *proc, char *buf, size_t size)
+{
+    return fd >= 0 ? flistxattr(fd, buf, size) : llistxattr(proc, buf, size);
+}
+
+static ssize_t xa_get(int fd, const char *proc, const char *name, void *buf, size_t size)
+{
+    return fd >= 0 ? fgetxattr(fd, name, buf, size) : lgetxattr(proc, name, buf, size);
+}
+
+/* Skipped xattrs: trusted.overlay.* describe the union, not the file; security.selinux is the
+ * host's label under the host's policy (docker does not carry it either). */
+static bool xattr_skipped(const char *name)
+{
+    return lb_str_has_prefix(name, OVL_XATTR_PREFIX) || strcmp(name, "security.selinux") == 0;
+}
+
+static int xattr_value(int fd, const char *proc, const char *name, struct xattr *out,
+                       const char *path, struct lb_error **err)
+{
+    for (;;) {
+        ssize_t len = xa_get(fd, proc, name, NULL, 0);
+        if (len < 0)
+            return errno == ENODATA
+                       ? 1
+                       : lb_error_set(err, errno, "cannot read xattr '%s' of '%s'", name, path);
+        char *buf = lb_xmalloc((size_t)len + 1);
+        ssize_t got = xa_get(fd, proc, name, buf, (size_t)len);
+        if (got < 0) {
+            int e = errno;
+            free(buf);
+            if (e == ERANGE)
+                continue; /* grew meanwhile */
+            if (e == ENODATA)
+                return 1;
+            return lb_error_set(err, e, "cannot read xattr '%s' of '%s'", name, path);
+        }
+        out->name = lb_xstrdup(name);
+        out->value = buf;
+        out->size = (size_t)got;
+        return 0;
+    }
+}
+
+/* Read the xattrs of dirfd/name (or of fd), sorted by name, minus the skipped ones. */
+static int xattrs_read(int fd, int dirfd, const char *name, const char *path, struct xattrs *out,
+                       struct ovl_marks *marks, struct lb_error **err)
+{
+    _cleanup_free_ char *proc = fd >= 0 ? NULL : lb_xasprintf("/proc/self/fd/%d/%s", dirfd, name);
+    _cleanup_free_ char *list = NULL;
+    ssize_t len;
+
+    memset(out, 0, sizeof(*out));
+    if (marks)
+        memset(marks, 0, sizeof(*marks));
+    for (;;) {
+        len = xa_list(fd, proc, NULL, 0);
+        if (len < 0) {
+            if (errno == ENOTSUP)
+                return 0;
+            return lb_error_set(err, errno, "cannot list the xattrs of '%s'", path);
+        }
+        if (len == 0)
+            return 0;
+        free(list);
+        list = lb_xmalloc((size_t)len);
+        len = xa_list(fd, proc, list, (size_t)len);
+        if (len >= 0)
+            break;
+        if (errno != ERANGE)
+            return lb_error_set(err, errno, "cannot list the xattrs of '%s'", path);
+    }
+
+    size_t cap = 0;
+    for (const char *p = list; p < list + len; p += strlen(p) + 1) {
+        if (*p == '\0')
+            continue;
+        if (marks && strcmp(p, OVL_XATTR_OPAQUE) == 0) {
+            char v[2] = {0, 0};
+            ssize_t n = xa_get(fd, proc, p, v, sizeof(v));
+            marks->opaque = n == 1 && v[0] == 'y';
+        } else if (marks && strcmp(p, OVL_XATTR_METACOPY) == 0) {
+            marks->metacopy = true;
+        }
+        if (xattr_skipped(p))
+            continue;
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 4;
+            out->v = lb_xrealloc(out->v, cap * sizeof(*out->v));
+        }
+        int r = xattr_value(fd, proc, p, &out->v[out->n], path, err);
+        if (r < 0) {
+            xattrs_release(out);
+            return -1;
+        }
+        if (r == 0)
+            out->n++;
+    }
+    if (out->n > 1)
+        qsort(out->v, out->n, sizeof(*out->v), xattr_cmp);
+    return 0;
+}
+
+/* ---- directory listing ---- */
+
+struct names {
+    char **v;
+    size_t n;
+};
+
+static void names_release(struct names *ns)
+{
+    for (size_t i = 0; i < ns->n; i++)
+        free(ns->v[i]);
+    free(ns->v);
+    ns->v = NULL;
+    ns->n = 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b); /* strcmp orders bytes as unsigned */
+}
+
+/* The names in a directory (not . and ..), sorted bytewise: readdir order depends on the file
+ * system and on creation history, and must not reach the tar. */
+static int names_read(int dirfd, const char *path, struct names *out, struct lb_error **err)
+{
+    memset(out, 0, sizeof(*out));
+    /* A new open file description: a dup would share (and move) the caller's offset. */
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return lb_error_set(err, errno, "cannot open directory '%s'", path);
+    DIR *d = fdopendir(fd);
+    if (d == NULL) {
+        int e = errno;
+        close(fd);
+        return lb_error_set(err, e, "cannot open directory '%s'", path);
+    }
+    size_t cap = 0;
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (de == NULL) {
+            if (errno != 0) {
+                int e = errno;
+                closedir(d);
+                names_release(out);
+                return lb_error_set(err, e, "cannot list directory '%s'", path);
+            }
+            break;
+        }
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (out->n == cap) {
+            cap = cap ? cap * 2 : 16;
+            out->v = lb_xrealloc(out->v, cap * sizeof(*out->v));
+        }
+        out->v[out->n++] = lb_xstrdup(de->d_name);
+    }
+    closedir(d);
+    if (out->n > 1)
+        qsort(out->v, out->n, sizeof(*out->v), name_cmp);
+    return 0;
+}
+
+/* ---- the tar writer ---- */
+
+struct link_slot {
+    dev_t dev;
+    ino_t ino;
+    char *path; /* NULL = empty slot */
+};
+
+struct level; /* lb_diff_trees' stack of directories not written yet */
+
+struct writer {
+    struct archive *a;
+    int out_fd;
+    bool failed; /* after an error, libarchive's last bytes go nowhere */
+    locale_t loc, old_loc;
+    char *buf;             /* DIFF_COPY_BLOCK bytes */
+    struct lb_strbuf path; /* the entry being looked at, relative, no leading "./" */
+    struct link_slot *links;
+    size_t nlinks, link_cap; /* open addressing, link_cap a power of two */
+    struct lb_diff_stats st;
+    struct level *lv; /* lb_diff_trees only */
+    size_t depth, lv_cap;
+};
+
+/* A tar header, filled from a stat and friends. */
+struct hdr {
+    const char *path;
+    mode_t mode; /* type | permissions */
+    uid_t uid;
+    gid_t gid;
+    time_t mtime;
+    int64_t size;
+    dev_t rdev;
+    const char *symlink;
+    const char *hardlink;
+    const struct xattrs *xa;
+};
+
+static const char *wpath(const struct writer *w)
+{
+    return w->path.len ? w->path.buf : ".";
+}
+
+static size_t path_push(struct writer *w, const char *name)
+{
+    size_t old = w->path.len;
+    if (old)
+        lb_strbuf_addc(&w->path, '/');
+    lb_strbuf_adds(&w->path, name);
+    return old;
+}
+
+static void path_pop(struct writer *w, size_t old)
+{
+    w->path.len = old;
+    w->path.buf[old] = '\0';
+}
+
+static int tar_error(struct writer *w, const char *path, struct lb_error **err)
+{
+    const char *msg = archive_error_string(w->a);
+    return lb_error_set(err, archive_errno(w->a), "cannot write '%s' into the layer tar: %s", path,
+                        msg ? msg : "unknown libarchive error");
+}
+
+/* Our own output callback rather than archive_write_open_fd: after a failure, closing the
+ * archive (which libarchive needs to free its buffers) must not append a tidy end-of-archive to
+ * a half-written layer. */
+static la_ssize_t tar_out(struct archive *a, void *data, const void *buf, size_t len)
+{
+    struct writer *w = data;
+    if (w->failed)
+        return (la_ssize_t)len;
+    for (size_t done = 0; done < len;) {
+        ssize_t n = write(w->out_fd, (const char *)buf + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            archive_set_error(a, errno, "write failed");
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    return (la_ssize_t)len;
+}
+
+static int writer_open(struct writer *w, int out_fd, struct lb_error **err)
+{
+    memset(w, 0, sizeof(*w));
+    w->out_fd = out_fd;
+    /* libarchive converts names through the locale's charset: with a fixed UTF-8 one (for this
+     * thread only, until writer_release), a UTF-8 name is written as is in a pax "path" record
+     * as docker writes it, a name that is not UTF-8 as raw bytes with hdrcharset=BINARY, and an
+     * ASCII name needs no pax header at all, whatever locale the caller runs in. */
+    w->loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    if (w->loc != (locale_t)0)
+        w->old_loc = uselocale(w->loc);
+    int fl = fcntl(out_fd, F_GETFL);
+    if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY)
+        return lb_error_set(err, fl < 0 ? errno : EBADF, "cannot write the layer tar to fd %d",
+                            out_fd);
+    w->a = archive_write_new();
+    if (w->a == NULL)
+        lb_oom();
+    /* xattrs only as SCHILY.xattr.* (what docker, GNU tar and containerd read). */
+    if (archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
+        archive_write_set_format_option(w->a, "pax", "xattrheader", "SCHILY") != ARCHIVE_OK ||
+        archive_write_set_bytes_per_block(w->a, DIFF_TAR_BLOCK) != ARCHIVE_OK ||
+        archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK ||
+        archive_write_open(w->a, w, NULL, tar_out, NULL) != ARCHIVE_OK)
+        return lb_error_set(err, archive_errno(w->a), "cannot set up the tar writer: %s",
+                            archive_error_string(w->a));
+    w->buf = lb_xmalloc(DIFF_COPY_BLOCK);
+    return 0;
+}
+
+static void writer_release(struct writer *w)
+{
+    if (w->a) {
+        w->failed = true;
+        archive_write_close(w->a); /* frees libarchive's buffers; writes nothing more */
+        archive_write_free(w->a);
+    }
+    free(w->buf);
+    lb_strbuf_release(&w->path);
+    for (size_t i = 0; i < w->link_cap; i++)
+        free(w->links[i].path);
+    free(w->links);
+    free(w->lv);
+    if (w->loc != (locale_t)0) {
+        uselocale(w->old_loc);
+        freelocale(w->loc);
+    }
+}
+
+static int writer_finish(struct writer *w, struct lb_error **err)
+{
+    if (archive_write_close(w->a) != ARCHIVE_OK) {
+        const char *msg = archive_error_string(w->a);
+        return lb_error_set(err, archive_errno(w->a), "cannot finish the layer tar: %s",
+                            msg ? msg : "unknown libarchive error");
+    }
+    archive_write_free(w->a);
+    w->a = NULL;
+    return 0;
+}
+
+static size_t link_hash(dev_t dev, ino_t ino)
+{
+    uint64_t h = (uint64_t)ino * 0x9E3779B97F4A7C15ULL ^ (uint64_t)dev * 0xC2B2AE3D27D4EB4FULL;
+    return (size_t)(h ^ (h >> 29));
+}
+
+/* A non-directory with more than one name: the first path (in walk order) that was written for
+ * its inode, or NULL after recording `path` as that first one. */
+static const char *link_seen(struct writer *w, const struct stat *st, const char *path)
+{
+    if (2 * (w->nlinks + 1) > w->link_cap) {
+        size_t cap = w->link_cap ? w->link_cap * 2 : 64;
+        struct link_slot *v = lb_xmalloc(cap * sizeof(*v));
+        for (size_t i = 0; i < w->link_cap; i++) {
+            if (w->links[i].path == NULL)
+                continue;
+            size_t j = link_hash(w->links[i].dev, w->links[i].ino) & (cap - 1);
+            while (v[j].path)
+                j = (j + 1) & (cap - 1);
+            v[j] = w->links[i];
+        }
+        free(w->links);
+        w->links = v;
+        w->link_cap = cap;
+    }
+    size_t j = link_hash(st->st_dev, st->st_ino) & (w->link_cap - 1);
+    for (; w->links[j].path; j = (j + 1) & (w->link_cap - 1))
+        if (w->links[j].dev == st->st_dev && w->links[j].ino == st->st_ino)
+            return w->links[j].path;
+    w->links[j].dev = st->st_dev;
+    w->links[j].ino = st->st_ino;
+    w->links[j].path = lb_xstrdup(path);
+    w->nlinks++;
+    return NULL;
+}
+
+static int put_header(struct writer *w, const struct hdr *h, struct lb_error **err)
+{
+    struct archive_entry *e = archive_entry_new();
+    if (e == NULL)
+        lb_oom();
+    archive_entry_copy_pathname(e, h->path);
+    archive_entry_set_filetype(e, h->mode & S_IFMT); /* AE_IF* are the S_IF* values on Linux */
+    archive_entry_set_perm(e, h->mode & 07777);
+    archive_entry_set_uid(e, h->uid);
+    archive_entry_set_gid(e, h->gid);
+    archive_entry_set_mtime(e, h->mtime, 0);
+    archive_entry_set_size(e, h->size);
+    if (S_ISCHR(h->mode) || S_ISBLK(h->mode)) {
+        archive_entry_set_rdevmajor(e, major(h->rdev));
+        archive_entry_set_rdevminor(e, minor(h->rdev));
+    }
+    if (h->symlink)
+        archive_entry_copy_symlink(e, h->symlink);
+    if (h->hardlink)
+        archive_entry_copy_hardlink(e, h->hardlink);
+    /* libarchive writes xattrs in the reverse order of adding them. */
+    for (size_t i = h->xa ? h->xa->n : 0; i-- > 0;)
+        archive_entry_xattr_add_entry(e, h->xa->v[i].name, h->xa->v[i].value, h->xa->v[i].size);
+    /* ARCHIVE_WARN is the pax writer's "name is not UTF-8, written as raw bytes" (see
+     * writer_open): the bytes are still exactly the name on disk. */
+    int r = archive_write_header(w->a, e);
+    archive_entry_free(e);
+    if (r < ARCHIVE_WARN)
+        return tar_error(w, h->path, err);
+    w->st.entries++;
+    return 0;
+}
+
+static void hdr_from_stat(struct hdr *h, const char *path, const struct stat *st)
+{
+    memset(h, 0, sizeof(*h));
+    h->path = path;
+    h->mode = st->st_mode;
+    h->uid = st->st_uid;
+    h->gid = st->st_gid;
+    h->mtime = st->st_mtim.tv_sec; /* nanoseconds dropped, as docker does */
+}
+
+static int copy_content(struct writer *w, int fd, off_t size, struct lb_error **err)
+{
+    const char *path = wpath(w);
+    while (size > 0) {
+        size_t want = size < (off_t)DIFF_COPY_BLOCK ? (size_t)size : DIFF_COPY_BLOCK;
+        ssize_t n = read(fd, w->buf, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return lb_error_set(err, errno, "cannot read '%s'", path);
+        if (n == 0)
+            return lb_error_set(err, 0, "'%s' shrank while it was being read", path);
+        la_ssize_t wr = archive_write_data(w->a, w->buf, (size_t)n);
+        if (wr != n)
+            return tar_error(w, path, err);
+        size -= n;
+        w->st.bytes += (uint64_t)n;
+    }
+    return 0;
+}
+
+/* ---- writing a tree ---- */
+
+static bool is_whiteout(const struct stat *st)
+{
+    return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+/* `path` is parent + "/" + name, or name at the top. */
+static char *whiteout_path(const struct writer *w, const char *name)
+{
+    size_t parent = w->path.len - strlen(name);
+    return lb_xasprintf("%.*s" WH_PREFIX "%s", (int)parent, w->path.buf, name);
+}
+
+static int put_whiteout(struct writer *w, const char *name, const struct stat *like,
+                        struct lb_error **err)
+{
+    _cleanup_free_ char *p = whiteout_path(w, name);
+    struct hdr h;
+    hdr_from_stat(&h, p, like);
+    h.mode = S_IFREG | 0600; /* docker's whiteout header: owner and mtime kept, mode 0600 */
+    if (put_header(w, &h, err) < 0)
+        return -1;
+    w->st.whiteouts++;
+    return 0;
+}
+
+static int put_dir(struct writer *w, const char *path, const struct stat *st,
+                   const struct xattrs *xa, struct lb_error **err)
+{
+    _cleanup_free_ char *p = lb_xasprintf("%s/", path); /* docker's style: "dir/" */
+    struct hdr h;
+    hdr_from_stat(&h, p, st);
+    h.xa = xa;
+    return put_header(w, &h, err);
+}
+
+/* `.wh..wh..opq` inside `dirpath` ("" = the root), with the directory's owner, permissions and
+ * mtime (docker copies the first two and leaves the mtime zero; ours keeps it deterministic too).
+ */
+static int put_opaque(struct writer *w, const char *dirpath, const struct stat *dir,
+                      struct lb_error **err)
+{
+    _cleanup_free_ char *p =
+        *dirpath ? lb_xasprintf("%s/" WH_OPAQUE, dirpath) : lb_xstrdup(WH_OPAQUE);
+    struct hdr h;
+    hdr_from_stat(&h, p, dir);
+    h.mode = S_IFREG | (dir->st_mode & 0777);
+    if (put_header(w, &h, err) < 0)
+        return -1;
+    w->st.opaques++;
+    return 0;
+}
+
+static int reserved_name(const struct writer *w, const char *name, struct lb_error **err)
+{
+    if (!lb_str_has_prefix(name, WH_PREFIX))
+        return 0;
+    return lb_error_setk(err, LB_EKIND_INVALID, 0,
+                         "cannot store '%s' in a layer: names starting with '" WH_PREFIX
+                         "' are reserved for whiteouts",
+                         wpath(w));
+}
+
+static int read_symlink(int dirfd, const char *name, const char *path, const struct stat *st,
+                        char **out, struct lb_error **err)
+{
+    size_t size = st->st_size > 0 ? (size_t)st->st_size + 1 : 256;
+    for (;;) {
+        char *buf = lb_xmalloc(size);
+        ssize_t n = readlinkat(dirfd, name, buf, size);
+        if (n < 0) {
+            int e = errno;
+            free(buf);
+            return lb_error_set(err, e, "cannot read symlink '%s'", path);
+        }
+        if ((size_t)n < size) {
+            buf[n] = '\0';
+            *out = buf;
+            return 0;
+        }
+        free(buf);
+        size *= 2;
+    }
+}
+
+static int emit_entry(struct writer *w, int dirfd, const char *name, bool overlay,
+                      struct lb_error **err);
+
+/* Every entry of an open directory, in sorted order. */
+static int emit_children(struct writer *w, int dirfd, bool overlay, struct lb_error **err)
+{
+    struct names ns;
+    if (names_read(dirfd, wpath(w), &ns, err) < 0)
+        return -1;
+    int r = 0;
+    for (size_t i = 0; i < ns.n && r == 0; i++) {
+        size_t old = path_push(w, ns.v[i]);
+        r = emit_entry(w, dirfd, ns.v[i], overlay, err);
+        path_pop(w, old);
+    }
+    names_release(&ns);
+    return r;
+}
+
+static int emit_dir(struct writer *w, int dirfd, const char *name, bool overlay,
+                    struct lb_error **err)
+{
+    const char *path = wpath(w);
+    _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return lb_error_set(err, errno, "cannot open directory '%s'", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return lb_error_set(err, errno, "cannot stat '%s'", path);
+    struct xattrs xa;
+    struct ovl_marks marks;
+    if (xattrs_read(fd, -1, NULL, path, &xa, &marks, err) < 0)
+        return -1;
+    int r = put_dir(w, path, &st, &xa, err);
+    xattrs_release(&xa);
+    if (r < 0)
+        return -1;
+    if (overlay && marks.opaque && put_opaque(w, w->path.buf, &st, err) < 0)
+        return -1;
+    return emit_children(w, fd, overlay, err);
+}
+
+static int emit_file(struct writer *w, int dirfd, const char *name, struct lb_error **err)
+{
+    const char *path = wpath(w);
+    /* O_NONBLOCK: if a FIFO was swapped in after the stat, fail instead of hanging. */
+    _cleanup_close_ int fd =
+        openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return lb_error_set(err, errno, "cannot open '%s'", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return lb_error_set(err, errno, "cannot stat '%s'", path);
+    if (!S_ISREG(st.st_mode))
+        return lb_error_set(err, 0, "'%s' changed while it was being read", path);
+    struct xattrs xa;
+    struct ovl_marks marks;
+    if (xattrs_read(fd, -1, NULL, path, &xa, &marks, err) < 0)
+        return -1;
+    if (marks.metacopy) {
+        xattrs_release(&xa);
+        return lb_error_set(err, 0,
+                            "'%s' is an overlay metacopy file (its data lives in a lower layer): "
+                            "mount without metacopy=on to commit",
+                            path);
+    }
+    struct hdr h;
+    hdr_from_stat(&h, path, &st);
+    h.xa = &xa;
+    h.size = st.st_size;
+    if (st.st_nlink > 1 && (h.hardlink = link_seen(w, &st, path)) != NULL)
+        h.size = 0;
+    int r = put_header(w, &h, err);
+    xattrs_release(&xa);
+    if (r < 0 || h.hardlink)
+        return r;
+    return copy_content(w, fd, st.st_size, err);
+}
+
+/* Symlinks, FIFOs, devices: nothing to open. */
+static int emit_node(struct writer *w, int dirfd, const char *name, const struct stat *st,
+                     struct lb_error **err)
+{
+    const char *path = wpath(w);
+    _cleanup_free_ char *target = NULL;
+    if (S_ISLNK(st->st_mode) && read_symlink(dirfd, name, path, st, &target, err) < 0)
+        return -1;
+    struct xattrs xa;
+    if (xattrs_read(-1, dirfd, name, path, &xa, NULL, err) < 0)
+        return -1;
+    struct hdr h;
+    hdr_from_stat(&h, path, st);
+    h.xa = &xa;
+    h.rdev = st->st_rdev;
+    h.symlink = target;
+    if (st->st_nlink > 1 && (h.hardlink = link_seen(w, st, path)) != NULL)
+        h.symlink = NULL;
+    int r = put_header(w, &h, err);
+    xattrs_release(&xa);
+    return r;
+}
+
+/* Write dirfd/name (w->path already names it) and, for a directory, all below it. overlay:
+ * interpret overlayfs' whiteout devices and opaque directories. */
+static int emit_entry(struct writer *w, int dirfd, const char *name, bool overlay,
+                      struct lb_error **err)
+{
+    if (reserved_name(w, name, err) < 0)
+        return -1;
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return lb_error_set(err, errno, "cannot stat '%s'", wpath(w));
+    /* A whiteout is never a hardlink target: kernels since 5.8 share one whiteout inode. */
+    if (overlay && is_whiteout(&st))
+        return put_whiteout(w, name, &st, err);
+    switch (st.st_mode & S_IFMT) {
+    case S_IFDIR:
+        return emit_dir(w, dirfd, name, overlay, err);
+    case S_IFREG:
+        return emit_file(w, dirfd, name, err);
+    case S_IFLNK:
+    case S_IFIFO:
+    case S_IFCHR:
+    case S_IFBLK:
+        return emit_node(w, dirfd, name, &st, err);
+    default:
+        return 0; /* sockets: tar cannot hold them (docker and GNU tar skip them too) */
+    }
+}
+
+static int open_root(int fd, const char *what, struct stat *st, struct lb_error **err)
+{
+    int r = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (r < 0)
+        return lb_error_set(err, errno, "cannot open the %s directory", what);
+    if (fstat(r, st) < 0) {
+        int e = errno;
+        close(r);
+        return lb_error_set(err, e, "cannot stat the %s directory", what);
+    }
+    return r;
+}
+
+static int overlay_run(struct writer *w, int upper_fd, struct lb_error **err)
+{
+    struct stat rst;
+    _cleanup_close_ int root = open_root(upper_fd, "upper", &rst, err);
+    if (root < 0)
+        return -1;
+    /* The root itself is not an entry (docker writes none), but it can be opaque. */
+    struct xattrs xa;
+    struct ovl_marks marks;
+    if (xattrs_read(root, -1, NULL, ".", &xa, &marks, err) < 0)
+        return -1;
+    xattrs_release(&xa);
+    if (marks.opaque && put_opaque(w, "", &rst, err) < 0)
+        return -1;
+    return emit_children(w, root, true, err);
+}
+
+int lb_diff_overlay_upper(int upper_fd, int out_fd, struct lb_diff_stats *st, struct lb_error **err)
+{
+    struct writer w;
+    int r = writer_open(&w, out_fd, err);
+    if (r == 0)
+        r = overlay_run(&w, upper_fd, err);
+    if (r == 0)
+        r = writer_finish(&w, err);
+    if (r == 0 && st)
+        *st = w.st;
+    writer_release(&w);
+    return r;
+}
+
+/* ---- comparing two trees ---- */
+
+/* A directory present in both trees: written only when its metadata changed or something below
+ * it is written (then it comes first, so apply recreates it with the right mode and owner). */
+struct level {
+    size_t len; /* w->path.len of this directory */
+    struct stat st;
+    struct xattrs xa;
+    bool written;
+};
+
+static int flush_parents(struct writer *w, struct lb_error **err)
+{
+    for (size_t i = 0; i < w->depth; i++) {
+        struct level *l = &w->lv[i];
+        if (l->written)
+            continue;
+        _cleanup_free_ char *p = lb_xstrndup(w->path.buf, l->len);
+        if (put_dir(w, p, &l->st, &l->xa, err) < 0)
+            return -1;
+        l->written = true;
+    }
+    return 0;
+}
+
+static bool same_mtime(const struct stat *a, const struct stat *b)
+{
+    return a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Metadata every type shares. Directory sizes are the file system's business, not ours. */
+static bool same_meta(const struct stat *a, const struct stat *b)
+{
+    return a->st_mode == b->st_mode && a->st_uid == b->st_uid && a->st_gid == b->st_gid &&
+           same_mtime(a, b);
+}
+
+static int trees_walk(struct writer *w, int oldfd, int newfd, const struct stat *newdir,
+                      struct lb_error **err);
+
+static int trees_dirs(struct writer *w, int olddir, int newdir, const char *name,
+                      struct lb_error **err)
+{
+    const char *path = wpath(w);
+    _cleanup_close_ int ofd = openat(olddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (ofd < 0)
+        return lb_error_set(err, errno, "cannot open directory '%s' of the old tree", path);
+    _cleanup_close_ int nfd = openat(newdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (nfd < 0)
+        return lb_error_set(err, errno, "cannot open directory '%s'", path);
+    struct stat ost, nst;
+    if (fstat(ofd, &ost) < 0 || fstat(nfd, &nst) < 0)
+        return lb_error_set(err, errno, "cannot stat '%s'", path);
+    struct xattrs oxa, nxa;
+    if (xattrs_read(ofd, -1, NULL, path, &oxa, NULL, err) < 0)
+        return -1;
+    if (xattrs_read(nfd, -1, NULL, path, &nxa, NULL, err) < 0) {
+        xattrs_release(&oxa);
+        return -1;
+    }
+    bool changed = !same_meta(&ost, &nst) || !xattrs_equal(&oxa, &nxa);
+    xattrs_release(&oxa);
+
+    if (w->depth == w->lv_cap) {
+        w->lv_cap = w->lv_cap ? w->lv_cap * 2 : 16;
+        w->lv = lb_xrealloc(w->lv, w->lv_cap * sizeof(*w->lv));
+    }
+    struct level *l = &w->lv[w->depth++];
+    l->len = w->path.len;
+    l->st = nst;
+    l->xa = nxa;
+    l->written = false;
+    int r = changed ? flush_parents(w, err) : 0;
+    if (r == 0)
+        r = trees_walk(w, ofd, nfd, &nst, err);
+    xattrs_release(&w->lv[--w->depth].xa);
+    return r;
+}
+
+/* Both trees have `name` and neither is a directory: is the new one different? Regular files
+ * with the same size and mtime are taken as unchanged without reading them (docker's rule: a
+ * tool that rewrites a file and restores its mtime at the same size goes unnoticed). */
+static int trees_differ(int olddir, int newdir, const char *name, const char *path,
+                        const struct stat *o, const struct stat *n, bool *differ,
+                        struct lb_error **err)
+{
+    *differ = true;
+    if (!same_meta(o, n))
+        return 0;
+    if ((S_ISREG(n->st_mode) || S_ISLNK(n->st_mode)) && o->st_size != n->st_size)
+        return 0;
+    if ((S_ISCHR(n->st_mode) || S_ISBLK(n->st_mode)) && o->st_rdev != n->st_rdev)
+        return 0;
+    if (S_ISLNK(n->st_mode)) {
+        _cleanup_free_ char *ot = NULL;
+        _cleanup_free_ char *nt = NULL;
+        if (read_symlink(olddir, name, path, o, &ot, err) < 0 ||
+            read_symlink(newdir, name, path, n, &nt, err) < 0)
+            return -1;
+        if (strcmp(ot, nt) != 0)
+            return 0;
+    }
+    struct xattrs oxa, nxa;
+    if (xattrs_read(-1, olddir, name, path, &oxa, NULL, err) < 0)
+        return -1;
+    if (xattrs_read(-1, newdir, name, path, &nxa, NULL, err) < 0) {
+        xattrs_release(&oxa);
+        return -1;
+    }
+    *differ = !xattrs_equal(&oxa, &nxa);
+    xattrs_release(&oxa);
+    xattrs_release(&nxa);
+    return 0;
+}
+
+static int trees_both(struct writer *w, int olddir, int newdir, const char *name,
+                      struct lb_error **err)
+{
+    const char *path = wpath(w);
+    struct stat o, n;
+    if (fstatat(olddir, name, &o, AT_SYMLINK_NOFOLLOW) < 0)
+        return lb_error_set(err, errno, "cannot stat '%s' in the old tree", path);
+    if (fstatat(newdir, name, &n, AT_SYMLINK_NOFOLLOW) < 0)
+        return lb_error_set(err, errno, "cannot stat '%s'", path);
+    if (S_ISDIR(o.st_mode) && S_ISDIR(n.st_mode))
+        return trees_dirs(w, olddir, newdir, name, err);
+    /* A type flip is written as the new entry: apply removes whatever was there (a directory
+     * with all its contents) before creating it. */
+    bool differ = true;
+    if ((o.st_mode & S_IFMT) == (n.st_mode & S_IFMT) && !S_ISDIR(n.st_mode) &&
+        trees_differ(olddir, newdir, name, path, &o, &n, &differ, err) < 0)
+        return -1;
+    if (!differ || (S_ISSOCK(n.st_mode) && S_ISSOCK(o.st_mode)))
+        return 0;
+    if (flush_parents(w, err) < 0)
+        return -1;
+    if (S_ISSOCK(n.st_mode)) {
+        /* A socket cannot be stored, but what it replaced must not come back. */
+        return put_whiteout(w, name, &n, err);
+    }
+    return emit_entry(w, newdir, name, false, err);
+}
+
+static int trees_walk(struct writer *w, int oldfd, int newfd, const struct stat *newdir,
+                      struct lb_error **err)
+{
+    struct names on, nn;
+    if (names_read(oldfd, wpath(w), &on, err) < 0)
+        return -1;
+    if (names_read(newfd, wpath(w), &nn, err) < 0) {
+        names_release(&on);
+        return -1;
+    }
+    int r = 0;
+    size_t i = 0, j = 0;
+    while (r == 0 && (i < on.n || j < nn.n)) {
+        int c = i == on.n ? 1 : j == nn.n ? -1 : strcmp(on.v[i], nn.v[j]);
+        const char *name = c <= 0 ? on.v[i] : nn.v[j];
+        size_t old = path_push(w, name);
+        if (c < 0) {
+            /* Gone: one whiteout, even for a whole directory. Its header takes the mtime of the
+             * directory it was removed from (deterministic, and when the removal happened at the
+             * latest), owner root, mode 0600. */
+            struct stat like = {.st_mtim = newdir->st_mtim};
+            if ((r = reserved_name(w, name, err)) == 0 && (r = flush_parents(w, err)) == 0)
+                r = put_whiteout(w, name, &like, err);
+            i++;
+        } else if (c > 0) {
+            if ((r = flush_parents(w, err)) == 0)
+                r = emit_entry(w, newfd, name, false, err);
+            j++;
+        } else {
+            if ((r = reserved_name(w, name, err)) == 0)
+                r = trees_both(w, oldfd, newfd, name, err);
+            i++;
+            j++;
+        }
+        path_pop(w, old);
+    }
+    names_release(&on);
+    names_release(&nn);
+    return r;
+}
+
+static int trees_run(struct writer *w, int old_fd, int new_fd, struct lb_error **err)
+{
+    struct stat ost, nst;
+    _cleanup_close_ int oroot = open_root(old_fd, "old", &ost, err);
+    if (oroot < 0)
+        return -1;
+    _cleanup_close_ int nroot = open_root(new_fd, "new", &nst, err);
+    if (nroot < 0)
+        return -1;
+    return trees_walk(w, oroot, nroot, &nst, err);
+}
+
+int lb_diff_trees(int old_fd, int new_fd, int out_fd, struct lb_diff_stats *st,
+                  struct lb_error **err)
+{
+    struct writer w;
+    int r = writer_open(&w, out_fd, err);
+    if (r == 0)
+        r = trees_run(&w, old_fd, new_fd, err);
+    if (r == 0)
+        r = writer_finish(&w, err);
+    if (r == 0 && st)
+        *st = w.st;
+    writer_release(&w);
+    return r;
+}
