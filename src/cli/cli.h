@@ -66,10 +66,12 @@ void lb_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Commands (one file each). */
 int lb_cmd_version(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_info(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_image(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_images(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_tag(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_rmi(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_inspect(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_layers(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_history(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_import(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_load(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);

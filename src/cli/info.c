@@ -2,7 +2,8 @@
  * hand: Images = distinct manifests in ROOT/images/index.json, Blobs = files in
  * ROOT/images/blobs/sha256, Layer records = directories in ROOT/layers.
  *
- * Sits on: image/store.h (lb_store_count), core/human.h; cli/output.h for --format.
+ * Sits on: image/store.h (lb_store_count), layer/driver.h (lb_driver_select: which driver and
+ * why), core/human.h; cli/output.h for --format.
  * Interface: lb_cmd_info
  */
 #include "cli/cli.h"
@@ -11,12 +12,10 @@
 #include "core/human.h"
 #include "core/json.h"
 #include "core/util.h"
+#include "layer/driver.h"
 
 #include <stdio.h>
-
-/* Said plainly: until the layers issue lands there is no union mount and no unpacked tree. */
-#define STORAGE_DRIVER_NOTE                                                                        \
-    "vfs (layers are stored as blobs; overlay arrives with the layers issue)"
+#include <string.h>
 
 static const char info_usage[] =
     "Usage:  layerbox info [OPTIONS]\n"
@@ -26,7 +25,8 @@ static const char info_usage[] =
     "\n"
     "Options:\n"
     "  -f, --format string   Format the output using the given Go template\n"
-    "                        (fields: .RootDir .Driver .Images .Blobs .BlobsSize .Layers;\n"
+    "                        (fields: .RootDir .Driver .DriverReason .Images .Blobs\n"
+    "                        .BlobsSize .Layers;\n"
     "                        'json' prints them as JSON)\n"
     "  -h, --help            Print this help\n";
 
@@ -59,12 +59,21 @@ int lb_cmd_info(struct lb_cli *cli, int argc, char **argv, struct lb_error **err
     struct lb_store_counts counts;
     if (lb_store_count(s, &counts, err) < 0)
         return -1;
+    /* The store's driver and why: a new store gets one chosen (and recorded) here. */
+    const struct lb_driver *driver = NULL;
+    _cleanup_free_ char *why = NULL;
+    if (lb_driver_select(s->root_fd, s->root, cli->storage_driver, &driver, &why, err) < 0)
+        return -1;
+    const char *reason = why; /* "overlay: recorded in …" → "recorded in …" */
+    if (lb_str_has_prefix(reason, driver->name) && reason[strlen(driver->name)] == ':')
+        reason += strlen(driver->name) + 2;
 
     if (format != NULL && *format != '\0') {
-        _cleanup_json_ json_t *j = json_pack(
-            "{s:s, s:s, s:I, s:I, s:I, s:I}", "RootDir", s->root, "Driver", STORAGE_DRIVER_NOTE,
-            "Images", (json_int_t)counts.images, "Blobs", (json_int_t)counts.blobs, "BlobsSize",
-            (json_int_t)counts.blob_bytes, "Layers", (json_int_t)counts.layers);
+        _cleanup_json_ json_t *j =
+            json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "RootDir", s->root, "Driver",
+                      driver->name, "DriverReason", reason, "Images", (json_int_t)counts.images,
+                      "Blobs", (json_int_t)counts.blobs, "BlobsSize", (json_int_t)counts.blob_bytes,
+                      "Layers", (json_int_t)counts.layers);
         if (j == NULL)
             lb_oom();
         return lb_out_object(format, j, err) < 0 ? -1 : 0;
@@ -72,7 +81,7 @@ int lb_cmd_info(struct lb_cli *cli, int argc, char **argv, struct lb_error **err
 
     char size[32];
     printf("Root Dir: %s\n", s->root);
-    printf("Storage Driver: %s\n", STORAGE_DRIVER_NOTE);
+    printf("Storage Driver: %s (%s)\n", driver->name, reason);
     printf("Images: %zu\n", counts.images);
     printf("Blobs: %zu\n", counts.blobs);
     printf("Blobs Size: %s (%lld bytes)\n",

@@ -18,10 +18,12 @@
 
 static const struct lb_command commands[] = {
     {"history", lb_cmd_history, "Show the history of an image"},
+    {"image", lb_cmd_image, "Mount and unmount an image's file system (image mount|umount)"},
     {"images", lb_cmd_images, "List images"},
     {"import", lb_cmd_import, "Import a root file system tar as a one-layer image"},
     {"info", lb_cmd_info, "Display store-wide information"},
     {"inspect", lb_cmd_inspect, "Display detailed information on images"},
+    {"layers", lb_cmd_layers, "Show the layer stack of an image and what each layer changes"},
     {"load", lb_cmd_load, "Load images from a tar archive or an OCI layout"},
     {"rmi", lb_cmd_rmi, "Remove one or more images"},
     {"save", lb_cmd_save, "Save one or more images to a tar archive"},

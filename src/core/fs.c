@@ -161,6 +161,22 @@ int lb_read_file_at(int dirfd, const char *path, size_t max_size, char **out, si
     return 0;
 }
 
+/* Is dirfd/name the root of a mount? A different st_dev catches most mounts; statx's
+ * STATX_ATTR_MOUNT_ROOT also catches a bind mount from the same file system. */
+static bool is_mount_root(int dirfd, const char *name, dev_t parent_dev, dev_t dev)
+{
+    if (dev != parent_dev)
+        return true;
+#ifdef STATX_ATTR_MOUNT_ROOT
+    struct statx stx;
+    if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, 0, &stx) == 0 &&
+        (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+        (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+        return true;
+#endif
+    return false;
+}
+
 /* Remove the contents of the directory open at fd, which lives on device dev. */
 static int rm_contents(int fd, dev_t dev, const char *path, struct lb_error **err)
 {
@@ -186,7 +202,7 @@ static int rm_contents(int fd, dev_t dev, const char *path, struct lb_error **er
         }
         if (S_ISDIR(st.st_mode)) {
             _cleanup_free_ char *sub = lb_path_join(path, de->d_name);
-            if (st.st_dev != dev) {
+            if (is_mount_root(fd, de->d_name, dev, st.st_dev)) {
                 ret = lb_error_set(err, EBUSY, "refusing to remove '%s': it is a mount point", sub);
                 break;
             }
@@ -226,6 +242,8 @@ int lb_rm_tree_at(int dirfd, const char *path, struct lb_error **err)
             return lb_error_set(err, errno, "cannot remove '%s'", path);
         return 0;
     }
+    if (is_mount_root(dirfd, path, st.st_dev, st.st_dev))
+        return lb_error_set(err, EBUSY, "refusing to remove '%s': it is a mount point", path);
     _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return lb_error_set(err, errno, "cannot open directory '%s'", path);

@@ -142,7 +142,8 @@ int lb_store_tag(struct lb_store *s, const struct lb_image *img, const char *ful
 int lb_store_untag(struct lb_store *s, const char *full_ref, struct lb_error **err);
 
 /* Remove the image (all its descriptors) and then every blob and layer (lb_layers_remove: its
- * directory and short link) no remaining image references. Lock held. */
+ * directory and short link) no remaining image references. A mounted image (`image mount`) is
+ * refused with LB_EKIND_CONFLICT. Lock held. */
 int lb_store_delete_image(struct lb_store *s, const struct lb_image *img, struct lb_error **err);
 
 /* Seam for the containers issue: the callback returns a newly allocated container name/ID using

@@ -18,6 +18,7 @@
 #include "core/util.h"
 #include "image/reference.h"
 #include "layer/chainid.h"
+#include "layer/driver.h"
 #include "layer/layers.h"
 
 #include <errno.h>
@@ -492,6 +493,17 @@ static void remove_layer(struct lb_store *s, const struct lb_digest *chain)
 
 int lb_store_delete_image(struct lb_store *s, const struct lb_image *img, struct lb_error **err)
 {
+    /* A mounted image (`image mount`) keeps its layers busy: refuse, whatever -f says. */
+    unsigned long mounts = 0;
+    if (lb_image_mount_count(s->root_fd, &img->id, &mounts, err) < 0)
+        return -1;
+    if (mounts > 0) {
+        _cleanup_free_ char *rel = lb_image_mount_relpath(&img->id);
+        return lb_error_setk(err, LB_EKIND_CONFLICT, 0,
+                             "image %.12s is mounted at %s/%s/merged: run 'layerbox image umount "
+                             "%.12s' first",
+                             lb_digest_hex(&img->id), s->root, rel, lb_digest_hex(&img->id));
+    }
     _cleanup_json_ json_t *idx = index_load(s, err);
     if (idx == NULL)
         return -1;

@@ -5,6 +5,8 @@
  * `date -u -d <timestamp> +%s`. */
 #include "unit.h"
 
+#include <sys/mount.h>
+
 #include "core/cleanup.h"
 #include "core/explain.h"
 #include "core/human.h"
@@ -463,6 +465,38 @@ static void test_core__fs_rm_tree_does_not_follow_symlinks_out(void **state)
     free(link_rel);
     free(tree);
     free(top_link);
+    lb_unit_rmdir(dir);
+}
+
+/* A bind mount from the same file system has the same st_dev: only statx's mount-root attribute
+ * tells it apart. rm -r must stop at it, top level or nested, and leave the mounted tree alone. */
+static void test_core__fs_rm_tree_refuses_bind_mounts(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip();
+    char *dir = lb_unit_mkdtemp();
+    lb_unit_write(dir, "tree/sub/keep.txt", "x", 1);
+    lb_unit_write(dir, "outside/precious.txt", "y", 1);
+    char *sub = lb_path_join(dir, "tree/sub");
+    char *outside = lb_path_join(dir, "outside");
+    char *tree = lb_path_join(dir, "tree");
+    char *precious = lb_path_join(dir, "outside/precious.txt");
+    if (mount(outside, sub, NULL, MS_BIND, NULL) < 0)
+        skip();
+    struct lb_error *err = NULL;
+    assert_int_equal(lb_rm_tree_at(AT_FDCWD, tree, &err), -1);
+    assert_error_contains(err, "mount point");
+    assert_int_equal(lb_rm_tree_at(AT_FDCWD, sub, &err), -1);
+    assert_error_contains(err, "mount point");
+    assert_int_equal(access(precious, F_OK), 0);
+    assert_int_equal(umount2(sub, 0), 0);
+    assert_int_equal(lb_rm_tree_at(AT_FDCWD, tree, &err), 0);
+    assert_int_equal(access(precious, F_OK), 0);
+    free(sub);
+    free(outside);
+    free(tree);
+    free(precious);
     lb_unit_rmdir(dir);
 }
 
@@ -1020,6 +1054,7 @@ static void test_core__time_now_is_recent_and_well_formed(void **state)
 }
 
 LB_UNIT_MAIN(cmocka_unit_test(test_core__error_set_fills_code_kind_and_message),
+             cmocka_unit_test(test_core__fs_rm_tree_refuses_bind_mounts),
              cmocka_unit_test(test_core__error_first_error_wins),
              cmocka_unit_test(test_core__error_accepts_a_null_error_pointer),
              cmocka_unit_test(test_core__error_wrap_prefixes_context_and_keeps_code),
