@@ -3,7 +3,8 @@
  * The concept: a path from a tar is data, not a place. "a/b/c" is opened one component at a time
  * relative to the root fd (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV where
  * the kernel has it, else an O_NOFOLLOW walk), so no '..', absolute path or symlink — even one
- * swapped in meanwhile — can take a write outside the root (the CVE-2018-15664 class). */
+ * swapped in meanwhile — can take a write outside the root (the CVE-2018-15664 class).
+ * LB_SAFEPATH_NO_OPENAT2=1 in the environment forces the O_NOFOLLOW walk (tests run both). */
 #ifndef LB_LAYER_SAFEPATH_H
 #define LB_LAYER_SAFEPATH_H
 
@@ -12,7 +13,8 @@
 #include "core/error.h"
 
 /* Normalise an archive path: strip leading "./" and trailing '/', collapse "//" and "/./".
- * Rejects (LB_EKIND_INVALID) absolute paths and any '..' component. "." and "" become "" (the
+ * Rejects (LB_EKIND_INVALID) absolute paths and any '..' component; the message states the rule
+ * only ("path is absolute (it would leave the layer)"): callers add the entry's name. "." and "" become "" (the
  * root itself). Caller frees *out. */
 int lb_safepath_clean(const char *path, char **out, struct lb_error **err);
 
