@@ -31,3 +31,19 @@ peak_rss_kb() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0 || a == "nan" || b == "nan") print "n/a"; else printf "%.2f", a / b }'; }
 
 row() { printf '%-58s %12s %10s\n' "$1" "$2" "$3"; }
+
+# make_rootfs_tar OUT FILES KB: a tar of FILES incompressible files of KB KiB each (data/N/fI),
+# so no tool gets a free ride from compression.
+make_rootfs_tar() {
+    out=$1 files=$2 kb=$3
+    tree=$(mktemp -d "$BENCH_DIR/rootfs.XXXXXX")
+    i=0
+    while [ "$i" -lt "$files" ]; do
+        d="$tree/data/$((i / 100))"
+        mkdir -p "$d"
+        head -c "$((kb * 1024))" /dev/urandom >"$d/f$i"
+        i=$((i + 1))
+    done
+    tar -C "$tree" -cf "$out" .
+    rm -rf "$tree"
+}

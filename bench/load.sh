@@ -12,17 +12,7 @@ kb=${2:-100}
 trap 'rm -rf "$BENCH_DIR"' EXIT
 echo "bench/load.sh: $files files of $kb KB, $BENCH_RUNS runs each, in $BENCH_DIR"
 
-# The rootfs: incompressible files so no tool gets a free ride from compression.
-mkdir -p "$BENCH_DIR/rootfs/data"
-i=0
-while [ "$i" -lt "$files" ]; do
-    d="$BENCH_DIR/rootfs/data/$((i / 100))"
-    mkdir -p "$d"
-    head -c "$((kb * 1024))" /dev/urandom >"$d/f$i"
-    i=$((i + 1))
-done
-tar -C "$BENCH_DIR/rootfs" -cf "$BENCH_DIR/rootfs.tar" .
-rm -rf "$BENCH_DIR/rootfs"
+make_rootfs_tar "$BENCH_DIR/rootfs.tar" "$files" "$kb"
 
 # A docker-archive of it: import into a scratch store, save.
 "$LAYERBOX" --root "$BENCH_DIR/src" import "$BENCH_DIR/rootfs.tar" bench/big:1 >/dev/null
