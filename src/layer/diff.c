@@ -3,9 +3,9 @@
  * The concept: a container's changes are a directory. With overlayfs that directory is the upper
  * dir, which already holds only what changed (deletions are 0/0 character devices, a directory
  * that hides everything below it carries trusted.overlay.opaque="y"); the diff just translates
- * those markers into OCI's `.wh.NAME` and `.wh..wh..opq`. With vfs the container has a full copy,
- * so the diff compares it with the image's tree and writes what differs (docker's
- * pkg/archive/changes.go, including its "same size and mtime = unchanged" shortcut).
+ * those markers into OCI's `.wh.NAME` and `.wh..wh..opq`. That is lb_diff_overlay_upper, here.
+ * With vfs the container has a full copy, so the diff compares it with the image's tree and
+ * writes what differs: lb_diff_trees, in diff_trees.c, which writes through the same machinery.
  *
  * Determinism (the same tree gives the same bytes, so the same DiffID): depth-first walk with
  * siblings sorted bytewise, mtimes truncated to seconds, no atime/ctime, numeric owners only,
@@ -15,9 +15,14 @@
  * Sits on: libarchive (tar writer), core/fs.h. Every file is opened relative to a directory fd
  * with O_NOFOLLOW, so a symlink in the tree is written as a symlink, never followed.
  *
- * Interface: lb_diff_overlay_upper, lb_diff_trees
+ * Interface: lb_diff_overlay_upper; for diff_trees.c (diff_internal.h): lb_diff_xattrs_read,
+ *            lb_diff_xattrs_release, lb_diff_names_read, lb_diff_names_release,
+ *            lb_diff_writer_open, lb_diff_writer_finish, lb_diff_writer_release, lb_diff_path,
+ *            lb_diff_path_push, lb_diff_path_pop, lb_diff_reserved_name, lb_diff_read_symlink,
+ *            lb_diff_open_root, lb_diff_put_whiteout, lb_diff_put_dir, lb_diff_emit_entry
  */
 #include "layer/diff.h"
+#include "layer/diff_internal.h"
 #include "core/cleanup.h"
 #include "core/fs.h"
 #include "core/util.h"
@@ -46,18 +51,7 @@
 
 /* ---- extended attributes ---- */
 
-struct xattr {
-    char *name;
-    char *value;
-    size_t size;
-};
-
-struct xattrs {
-    struct xattr *v;
-    size_t n;
-};
-
-static void xattrs_release(struct xattrs *xa)
+void lb_diff_xattrs_release(struct lb_diff_xattrs *xa)
 {
     for (size_t i = 0; i < xa->n; i++) {
         free(xa->v[i].name);
@@ -70,25 +64,8 @@ static void xattrs_release(struct xattrs *xa)
 
 static int xattr_cmp(const void *a, const void *b)
 {
-    return strcmp(((const struct xattr *)a)->name, ((const struct xattr *)b)->name);
+    return strcmp(((const struct lb_diff_xattr *)a)->name, ((const struct lb_diff_xattr *)b)->name);
 }
-
-static bool xattrs_equal(const struct xattrs *a, const struct xattrs *b)
-{
-    if (a->n != b->n)
-        return false;
-    for (size_t i = 0; i < a->n; i++)
-        if (strcmp(a->v[i].name, b->v[i].name) != 0 || a->v[i].size != b->v[i].size ||
-            memcmp(a->v[i].value, b->v[i].value, a->v[i].size) != 0)
-            return false;
-    return true;
-}
-
-/* What the overlay markers among the xattrs said (they are never copied into the tar). */
-struct ovl_marks {
-    bool opaque;
-    bool metacopy;
-};
 
 /* fd >= 0: read through it; else through /proc/self/fd/DIRFD/NAME with the l* calls (symlinks,
  * devices and FIFOs cannot be opened safely; the kernel has no *xattrat before 6.13). A file
@@ -110,7 +87,7 @@ static bool xattr_skipped(const char *name)
     return lb_str_has_prefix(name, OVL_XATTR_PREFIX) || strcmp(name, "security.selinux") == 0;
 }
 
-static int xattr_value(int fd, const char *proc, const char *name, struct xattr *out,
+static int xattr_value(int fd, const char *proc, const char *name, struct lb_diff_xattr *out,
                        const char *path, struct lb_error **err)
 {
     for (;;) {
@@ -138,8 +115,9 @@ static int xattr_value(int fd, const char *proc, const char *name, struct xattr 
 }
 
 /* Read the xattrs of dirfd/name (or of fd), sorted by name, minus the skipped ones. */
-static int xattrs_read(int fd, int dirfd, const char *name, const char *path, struct xattrs *out,
-                       struct ovl_marks *marks, struct lb_error **err)
+int lb_diff_xattrs_read(int fd, int dirfd, const char *name, const char *path,
+                        struct lb_diff_xattrs *out, struct lb_diff_ovl_marks *marks,
+                        struct lb_error **err)
 {
     _cleanup_free_ char *proc = fd >= 0 ? NULL : lb_xasprintf("/proc/self/fd/%d/%s", dirfd, name);
     _cleanup_free_ char *list = NULL;
@@ -185,7 +163,7 @@ static int xattrs_read(int fd, int dirfd, const char *name, const char *path, st
         }
         int r = xattr_value(fd, proc, p, &out->v[out->n], path, err);
         if (r < 0) {
-            xattrs_release(out);
+            lb_diff_xattrs_release(out);
             return -1;
         }
         if (r == 0)
@@ -198,12 +176,7 @@ static int xattrs_read(int fd, int dirfd, const char *name, const char *path, st
 
 /* ---- directory listing ---- */
 
-struct names {
-    char **v;
-    size_t n;
-};
-
-static void names_release(struct names *ns)
+void lb_diff_names_release(struct lb_diff_names *ns)
 {
     for (size_t i = 0; i < ns->n; i++)
         free(ns->v[i]);
@@ -219,7 +192,8 @@ static int name_cmp(const void *a, const void *b)
 
 /* The names in a directory (not . and ..), sorted bytewise: readdir order depends on the file
  * system and on creation history, and must not reach the tar. */
-static int names_read(int dirfd, const char *path, struct names *out, struct lb_error **err)
+int lb_diff_names_read(int dirfd, const char *path, struct lb_diff_names *out,
+                       struct lb_error **err)
 {
     memset(out, 0, sizeof(*out));
     /* A new open file description: a dup would share (and move) the caller's offset. */
@@ -240,7 +214,7 @@ static int names_read(int dirfd, const char *path, struct names *out, struct lb_
             if (errno != 0) {
                 int e = errno;
                 closedir(d);
-                names_release(out);
+                lb_diff_names_release(out);
                 return lb_error_set(err, e, "cannot list directory '%s'", path);
             }
             break;
@@ -261,26 +235,10 @@ static int names_read(int dirfd, const char *path, struct names *out, struct lb_
 
 /* ---- the tar writer ---- */
 
-struct link_slot {
+struct lb_diff_link_slot {
     dev_t dev;
     ino_t ino;
     char *path; /* NULL = empty slot */
-};
-
-struct level; /* lb_diff_trees' stack of directories not written yet */
-
-struct writer {
-    struct archive *a;
-    int out_fd;
-    bool failed; /* after an error, libarchive's last bytes go nowhere */
-    locale_t loc, old_loc;
-    char *buf;             /* DIFF_COPY_BLOCK bytes */
-    struct lb_strbuf path; /* the entry being looked at, relative, no leading "./" */
-    struct link_slot *links;
-    size_t nlinks, link_cap; /* open addressing, link_cap a power of two */
-    struct lb_diff_stats st;
-    struct level *lv; /* lb_diff_trees only */
-    size_t depth, lv_cap;
 };
 
 /* A tar header, filled from a stat and friends. */
@@ -294,15 +252,15 @@ struct hdr {
     dev_t rdev;
     const char *symlink;
     const char *hardlink;
-    const struct xattrs *xa;
+    const struct lb_diff_xattrs *xa;
 };
 
-static const char *wpath(const struct writer *w)
+const char *lb_diff_path(const struct lb_diff_writer *w)
 {
     return w->path.len ? w->path.buf : ".";
 }
 
-static size_t path_push(struct writer *w, const char *name)
+size_t lb_diff_path_push(struct lb_diff_writer *w, const char *name)
 {
     size_t old = w->path.len;
     if (old)
@@ -311,13 +269,13 @@ static size_t path_push(struct writer *w, const char *name)
     return old;
 }
 
-static void path_pop(struct writer *w, size_t old)
+void lb_diff_path_pop(struct lb_diff_writer *w, size_t old)
 {
     w->path.len = old;
     w->path.buf[old] = '\0';
 }
 
-static int tar_error(struct writer *w, const char *path, struct lb_error **err)
+static int tar_error(struct lb_diff_writer *w, const char *path, struct lb_error **err)
 {
     const char *msg = archive_error_string(w->a);
     return lb_error_set(err, archive_errno(w->a), "cannot write '%s' into the layer tar: %s", path,
@@ -329,7 +287,7 @@ static int tar_error(struct writer *w, const char *path, struct lb_error **err)
  * a half-written layer. */
 static la_ssize_t tar_out(struct archive *a, void *data, const void *buf, size_t len)
 {
-    struct writer *w = data;
+    struct lb_diff_writer *w = data;
     if (w->failed)
         return (la_ssize_t)len;
     for (size_t done = 0; done < len;) {
@@ -345,14 +303,14 @@ static la_ssize_t tar_out(struct archive *a, void *data, const void *buf, size_t
     return (la_ssize_t)len;
 }
 
-static int writer_open(struct writer *w, int out_fd, struct lb_error **err)
+int lb_diff_writer_open(struct lb_diff_writer *w, int out_fd, struct lb_error **err)
 {
     memset(w, 0, sizeof(*w));
     w->out_fd = out_fd;
     /* libarchive converts names through the locale's charset: with a fixed UTF-8 one (for this
-     * thread only, until writer_release), a UTF-8 name is written as is in a pax "path" record
-     * as docker writes it, a name that is not UTF-8 as raw bytes with hdrcharset=BINARY, and an
-     * ASCII name needs no pax header at all, whatever locale the caller runs in. */
+     * thread only, until lb_diff_writer_release), a UTF-8 name is written as is in a pax "path"
+     * record as docker writes it, a name that is not UTF-8 as raw bytes with hdrcharset=BINARY, and
+     * an ASCII name needs no pax header at all, whatever locale the caller runs in. */
     w->loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
     if (w->loc != (locale_t)0)
         w->old_loc = uselocale(w->loc);
@@ -375,7 +333,7 @@ static int writer_open(struct writer *w, int out_fd, struct lb_error **err)
     return 0;
 }
 
-static void writer_release(struct writer *w)
+void lb_diff_writer_release(struct lb_diff_writer *w)
 {
     if (w->a) {
         w->failed = true;
@@ -394,7 +352,7 @@ static void writer_release(struct writer *w)
     }
 }
 
-static int writer_finish(struct writer *w, struct lb_error **err)
+int lb_diff_writer_finish(struct lb_diff_writer *w, struct lb_error **err)
 {
     if (archive_write_close(w->a) != ARCHIVE_OK) {
         const char *msg = archive_error_string(w->a);
@@ -414,11 +372,11 @@ static size_t link_hash(dev_t dev, ino_t ino)
 
 /* A non-directory with more than one name: the first path (in walk order) that was written for
  * its inode, or NULL after recording `path` as that first one. */
-static const char *link_seen(struct writer *w, const struct stat *st, const char *path)
+static const char *link_seen(struct lb_diff_writer *w, const struct stat *st, const char *path)
 {
     if (2 * (w->nlinks + 1) > w->link_cap) {
         size_t cap = w->link_cap ? w->link_cap * 2 : 64;
-        struct link_slot *v = lb_xmalloc(cap * sizeof(*v));
+        struct lb_diff_link_slot *v = lb_xmalloc(cap * sizeof(*v));
         for (size_t i = 0; i < w->link_cap; i++) {
             if (w->links[i].path == NULL)
                 continue;
@@ -442,7 +400,7 @@ static const char *link_seen(struct writer *w, const struct stat *st, const char
     return NULL;
 }
 
-static int put_header(struct writer *w, const struct hdr *h, struct lb_error **err)
+static int put_header(struct lb_diff_writer *w, const struct hdr *h, struct lb_error **err)
 {
     struct archive_entry *e = archive_entry_new();
     if (e == NULL)
@@ -466,7 +424,7 @@ static int put_header(struct writer *w, const struct hdr *h, struct lb_error **e
     for (size_t i = h->xa ? h->xa->n : 0; i-- > 0;)
         archive_entry_xattr_add_entry(e, h->xa->v[i].name, h->xa->v[i].value, h->xa->v[i].size);
     /* ARCHIVE_WARN is the pax writer's "name is not UTF-8, written as raw bytes" (see
-     * writer_open): the bytes are still exactly the name on disk. */
+     * lb_diff_writer_open): the bytes are still exactly the name on disk. */
     int r = archive_write_header(w->a, e);
     archive_entry_free(e);
     if (r < ARCHIVE_WARN)
@@ -485,9 +443,9 @@ static void hdr_from_stat(struct hdr *h, const char *path, const struct stat *st
     h->mtime = st->st_mtim.tv_sec; /* nanoseconds dropped, as docker does */
 }
 
-static int copy_content(struct writer *w, int fd, off_t size, struct lb_error **err)
+static int copy_content(struct lb_diff_writer *w, int fd, off_t size, struct lb_error **err)
 {
-    const char *path = wpath(w);
+    const char *path = lb_diff_path(w);
     while (size > 0) {
         size_t want = size < (off_t)DIFF_COPY_BLOCK ? (size_t)size : DIFF_COPY_BLOCK;
         ssize_t n = read(fd, w->buf, want);
@@ -514,14 +472,14 @@ static bool is_whiteout(const struct stat *st)
 }
 
 /* `path` is parent + "/" + name, or name at the top. */
-static char *whiteout_path(const struct writer *w, const char *name)
+static char *whiteout_path(const struct lb_diff_writer *w, const char *name)
 {
     size_t parent = w->path.len - strlen(name);
     return lb_xasprintf("%.*s" WH_PREFIX "%s", (int)parent, w->path.buf, name);
 }
 
-static int put_whiteout(struct writer *w, const char *name, const struct stat *like,
-                        struct lb_error **err)
+int lb_diff_put_whiteout(struct lb_diff_writer *w, const char *name, const struct stat *like,
+                         struct lb_error **err)
 {
     _cleanup_free_ char *p = whiteout_path(w, name);
     struct hdr h;
@@ -533,8 +491,8 @@ static int put_whiteout(struct writer *w, const char *name, const struct stat *l
     return 0;
 }
 
-static int put_dir(struct writer *w, const char *path, const struct stat *st,
-                   const struct xattrs *xa, struct lb_error **err)
+int lb_diff_put_dir(struct lb_diff_writer *w, const char *path, const struct stat *st,
+                    const struct lb_diff_xattrs *xa, struct lb_error **err)
 {
     _cleanup_free_ char *p = lb_xasprintf("%s/", path); /* docker's style: "dir/" */
     struct hdr h;
@@ -546,7 +504,7 @@ static int put_dir(struct writer *w, const char *path, const struct stat *st,
 /* `.wh..wh..opq` inside `dirpath` ("" = the root), with the directory's owner, permissions and
  * mtime (docker copies the first two and leaves the mtime zero; ours keeps it deterministic too).
  */
-static int put_opaque(struct writer *w, const char *dirpath, const struct stat *dir,
+static int put_opaque(struct lb_diff_writer *w, const char *dirpath, const struct stat *dir,
                       struct lb_error **err)
 {
     _cleanup_free_ char *p =
@@ -560,18 +518,18 @@ static int put_opaque(struct writer *w, const char *dirpath, const struct stat *
     return 0;
 }
 
-static int reserved_name(const struct writer *w, const char *name, struct lb_error **err)
+int lb_diff_reserved_name(const struct lb_diff_writer *w, const char *name, struct lb_error **err)
 {
     if (!lb_str_has_prefix(name, WH_PREFIX))
         return 0;
     return lb_error_setk(err, LB_EKIND_INVALID, 0,
                          "cannot store '%s' in a layer: names starting with '" WH_PREFIX
                          "' are reserved for whiteouts",
-                         wpath(w));
+                         lb_diff_path(w));
 }
 
-static int read_symlink(int dirfd, const char *name, const char *path, const struct stat *st,
-                        char **out, struct lb_error **err)
+int lb_diff_read_symlink(int dirfd, const char *name, const char *path, const struct stat *st,
+                         char **out, struct lb_error **err)
 {
     size_t size = st->st_size > 0 ? (size_t)st->st_size + 1 : 256;
     for (;;) {
@@ -592,41 +550,38 @@ static int read_symlink(int dirfd, const char *name, const char *path, const str
     }
 }
 
-static int emit_entry(struct writer *w, int dirfd, const char *name, bool overlay,
-                      struct lb_error **err);
-
 /* Every entry of an open directory, in sorted order. */
-static int emit_children(struct writer *w, int dirfd, bool overlay, struct lb_error **err)
+static int emit_children(struct lb_diff_writer *w, int dirfd, bool overlay, struct lb_error **err)
 {
-    struct names ns;
-    if (names_read(dirfd, wpath(w), &ns, err) < 0)
+    struct lb_diff_names ns;
+    if (lb_diff_names_read(dirfd, lb_diff_path(w), &ns, err) < 0)
         return -1;
     int r = 0;
     for (size_t i = 0; i < ns.n && r == 0; i++) {
-        size_t old = path_push(w, ns.v[i]);
-        r = emit_entry(w, dirfd, ns.v[i], overlay, err);
-        path_pop(w, old);
+        size_t old = lb_diff_path_push(w, ns.v[i]);
+        r = lb_diff_emit_entry(w, dirfd, ns.v[i], overlay, err);
+        lb_diff_path_pop(w, old);
     }
-    names_release(&ns);
+    lb_diff_names_release(&ns);
     return r;
 }
 
-static int emit_dir(struct writer *w, int dirfd, const char *name, bool overlay,
+static int emit_dir(struct lb_diff_writer *w, int dirfd, const char *name, bool overlay,
                     struct lb_error **err)
 {
-    const char *path = wpath(w);
+    const char *path = lb_diff_path(w);
     _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return lb_error_set(err, errno, "cannot open directory '%s'", path);
     struct stat st;
     if (fstat(fd, &st) < 0)
         return lb_error_set(err, errno, "cannot stat '%s'", path);
-    struct xattrs xa;
-    struct ovl_marks marks;
-    if (xattrs_read(fd, -1, NULL, path, &xa, &marks, err) < 0)
+    struct lb_diff_xattrs xa;
+    struct lb_diff_ovl_marks marks;
+    if (lb_diff_xattrs_read(fd, -1, NULL, path, &xa, &marks, err) < 0)
         return -1;
-    int r = put_dir(w, path, &st, &xa, err);
-    xattrs_release(&xa);
+    int r = lb_diff_put_dir(w, path, &st, &xa, err);
+    lb_diff_xattrs_release(&xa);
     if (r < 0)
         return -1;
     if (overlay && marks.opaque && put_opaque(w, w->path.buf, &st, err) < 0)
@@ -634,9 +589,9 @@ static int emit_dir(struct writer *w, int dirfd, const char *name, bool overlay,
     return emit_children(w, fd, overlay, err);
 }
 
-static int emit_file(struct writer *w, int dirfd, const char *name, struct lb_error **err)
+static int emit_file(struct lb_diff_writer *w, int dirfd, const char *name, struct lb_error **err)
 {
-    const char *path = wpath(w);
+    const char *path = lb_diff_path(w);
     /* O_NONBLOCK: if a FIFO was swapped in after the stat, fail instead of hanging. */
     _cleanup_close_ int fd =
         openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
@@ -647,12 +602,12 @@ static int emit_file(struct writer *w, int dirfd, const char *name, struct lb_er
         return lb_error_set(err, errno, "cannot stat '%s'", path);
     if (!S_ISREG(st.st_mode))
         return lb_error_set(err, 0, "'%s' changed while it was being read", path);
-    struct xattrs xa;
-    struct ovl_marks marks;
-    if (xattrs_read(fd, -1, NULL, path, &xa, &marks, err) < 0)
+    struct lb_diff_xattrs xa;
+    struct lb_diff_ovl_marks marks;
+    if (lb_diff_xattrs_read(fd, -1, NULL, path, &xa, &marks, err) < 0)
         return -1;
     if (marks.metacopy) {
-        xattrs_release(&xa);
+        lb_diff_xattrs_release(&xa);
         return lb_error_set(err, 0,
                             "'%s' is an overlay metacopy file (its data lives in a lower layer): "
                             "mount without metacopy=on to commit",
@@ -665,22 +620,22 @@ static int emit_file(struct writer *w, int dirfd, const char *name, struct lb_er
     if (st.st_nlink > 1 && (h.hardlink = link_seen(w, &st, path)) != NULL)
         h.size = 0;
     int r = put_header(w, &h, err);
-    xattrs_release(&xa);
+    lb_diff_xattrs_release(&xa);
     if (r < 0 || h.hardlink)
         return r;
     return copy_content(w, fd, st.st_size, err);
 }
 
 /* Symlinks, FIFOs, devices: nothing to open. */
-static int emit_node(struct writer *w, int dirfd, const char *name, const struct stat *st,
+static int emit_node(struct lb_diff_writer *w, int dirfd, const char *name, const struct stat *st,
                      struct lb_error **err)
 {
-    const char *path = wpath(w);
+    const char *path = lb_diff_path(w);
     _cleanup_free_ char *target = NULL;
-    if (S_ISLNK(st->st_mode) && read_symlink(dirfd, name, path, st, &target, err) < 0)
+    if (S_ISLNK(st->st_mode) && lb_diff_read_symlink(dirfd, name, path, st, &target, err) < 0)
         return -1;
-    struct xattrs xa;
-    if (xattrs_read(-1, dirfd, name, path, &xa, NULL, err) < 0)
+    struct lb_diff_xattrs xa;
+    if (lb_diff_xattrs_read(-1, dirfd, name, path, &xa, NULL, err) < 0)
         return -1;
     struct hdr h;
     hdr_from_stat(&h, path, st);
@@ -690,23 +645,23 @@ static int emit_node(struct writer *w, int dirfd, const char *name, const struct
     if (st->st_nlink > 1 && (h.hardlink = link_seen(w, st, path)) != NULL)
         h.symlink = NULL;
     int r = put_header(w, &h, err);
-    xattrs_release(&xa);
+    lb_diff_xattrs_release(&xa);
     return r;
 }
 
 /* Write dirfd/name (w->path already names it) and, for a directory, all below it. overlay:
  * interpret overlayfs' whiteout devices and opaque directories. */
-static int emit_entry(struct writer *w, int dirfd, const char *name, bool overlay,
-                      struct lb_error **err)
+int lb_diff_emit_entry(struct lb_diff_writer *w, int dirfd, const char *name, bool overlay,
+                       struct lb_error **err)
 {
-    if (reserved_name(w, name, err) < 0)
+    if (lb_diff_reserved_name(w, name, err) < 0)
         return -1;
     struct stat st;
     if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return lb_error_set(err, errno, "cannot stat '%s'", wpath(w));
+        return lb_error_set(err, errno, "cannot stat '%s'", lb_diff_path(w));
     /* A whiteout is never a hardlink target: kernels since 5.8 share one whiteout inode. */
     if (overlay && is_whiteout(&st))
-        return put_whiteout(w, name, &st, err);
+        return lb_diff_put_whiteout(w, name, &st, err);
     switch (st.st_mode & S_IFMT) {
     case S_IFDIR:
         return emit_dir(w, dirfd, name, overlay, err);
@@ -722,7 +677,7 @@ static int emit_entry(struct writer *w, int dirfd, const char *name, bool overla
     }
 }
 
-static int open_root(int fd, const char *what, struct stat *st, struct lb_error **err)
+int lb_diff_open_root(int fd, const char *what, struct stat *st, struct lb_error **err)
 {
     int r = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (r < 0)
@@ -735,18 +690,18 @@ static int open_root(int fd, const char *what, struct stat *st, struct lb_error 
     return r;
 }
 
-static int overlay_run(struct writer *w, int upper_fd, struct lb_error **err)
+static int overlay_run(struct lb_diff_writer *w, int upper_fd, struct lb_error **err)
 {
     struct stat rst;
-    _cleanup_close_ int root = open_root(upper_fd, "upper", &rst, err);
+    _cleanup_close_ int root = lb_diff_open_root(upper_fd, "upper", &rst, err);
     if (root < 0)
         return -1;
     /* The root itself is not an entry (docker writes none), but it can be opaque. */
-    struct xattrs xa;
-    struct ovl_marks marks;
-    if (xattrs_read(root, -1, NULL, ".", &xa, &marks, err) < 0)
+    struct lb_diff_xattrs xa;
+    struct lb_diff_ovl_marks marks;
+    if (lb_diff_xattrs_read(root, -1, NULL, ".", &xa, &marks, err) < 0)
         return -1;
-    xattrs_release(&xa);
+    lb_diff_xattrs_release(&xa);
     if (marks.opaque && put_opaque(w, "", &rst, err) < 0)
         return -1;
     return emit_children(w, root, true, err);
@@ -754,225 +709,14 @@ static int overlay_run(struct writer *w, int upper_fd, struct lb_error **err)
 
 int lb_diff_overlay_upper(int upper_fd, int out_fd, struct lb_diff_stats *st, struct lb_error **err)
 {
-    struct writer w;
-    int r = writer_open(&w, out_fd, err);
+    struct lb_diff_writer w;
+    int r = lb_diff_writer_open(&w, out_fd, err);
     if (r == 0)
         r = overlay_run(&w, upper_fd, err);
     if (r == 0)
-        r = writer_finish(&w, err);
+        r = lb_diff_writer_finish(&w, err);
     if (r == 0 && st)
         *st = w.st;
-    writer_release(&w);
-    return r;
-}
-
-/* ---- comparing two trees ---- */
-
-/* A directory present in both trees: written only when its metadata changed or something below
- * it is written (then it comes first, so apply recreates it with the right mode and owner). */
-struct level {
-    size_t len; /* w->path.len of this directory */
-    struct stat st;
-    struct xattrs xa;
-    bool written;
-};
-
-static int flush_parents(struct writer *w, struct lb_error **err)
-{
-    for (size_t i = 0; i < w->depth; i++) {
-        struct level *l = &w->lv[i];
-        if (l->written)
-            continue;
-        _cleanup_free_ char *p = lb_xstrndup(w->path.buf, l->len);
-        if (put_dir(w, p, &l->st, &l->xa, err) < 0)
-            return -1;
-        l->written = true;
-    }
-    return 0;
-}
-
-static bool same_mtime(const struct stat *a, const struct stat *b)
-{
-    return a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
-/* Metadata every type shares. Directory sizes are the file system's business, not ours. */
-static bool same_meta(const struct stat *a, const struct stat *b)
-{
-    return a->st_mode == b->st_mode && a->st_uid == b->st_uid && a->st_gid == b->st_gid &&
-           same_mtime(a, b);
-}
-
-static int trees_walk(struct writer *w, int oldfd, int newfd, const struct stat *newdir,
-                      struct lb_error **err);
-
-static int trees_dirs(struct writer *w, int olddir, int newdir, const char *name,
-                      struct lb_error **err)
-{
-    const char *path = wpath(w);
-    _cleanup_close_ int ofd = openat(olddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (ofd < 0)
-        return lb_error_set(err, errno, "cannot open directory '%s' of the old tree", path);
-    _cleanup_close_ int nfd = openat(newdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (nfd < 0)
-        return lb_error_set(err, errno, "cannot open directory '%s'", path);
-    struct stat ost, nst;
-    if (fstat(ofd, &ost) < 0 || fstat(nfd, &nst) < 0)
-        return lb_error_set(err, errno, "cannot stat '%s'", path);
-    struct xattrs oxa, nxa;
-    if (xattrs_read(ofd, -1, NULL, path, &oxa, NULL, err) < 0)
-        return -1;
-    if (xattrs_read(nfd, -1, NULL, path, &nxa, NULL, err) < 0) {
-        xattrs_release(&oxa);
-        return -1;
-    }
-    bool changed = !same_meta(&ost, &nst) || !xattrs_equal(&oxa, &nxa);
-    xattrs_release(&oxa);
-
-    if (w->depth == w->lv_cap) {
-        w->lv_cap = w->lv_cap ? w->lv_cap * 2 : 16;
-        w->lv = lb_xrealloc(w->lv, w->lv_cap * sizeof(*w->lv));
-    }
-    struct level *l = &w->lv[w->depth++];
-    l->len = w->path.len;
-    l->st = nst;
-    l->xa = nxa;
-    l->written = false;
-    int r = changed ? flush_parents(w, err) : 0;
-    if (r == 0)
-        r = trees_walk(w, ofd, nfd, &nst, err);
-    xattrs_release(&w->lv[--w->depth].xa);
-    return r;
-}
-
-/* Both trees have `name` and neither is a directory: is the new one different? Regular files
- * with the same size and mtime are taken as unchanged without reading them (docker's rule: a
- * tool that rewrites a file and restores its mtime at the same size goes unnoticed). */
-static int trees_differ(int olddir, int newdir, const char *name, const char *path,
-                        const struct stat *o, const struct stat *n, bool *differ,
-                        struct lb_error **err)
-{
-    *differ = true;
-    if (!same_meta(o, n))
-        return 0;
-    if ((S_ISREG(n->st_mode) || S_ISLNK(n->st_mode)) && o->st_size != n->st_size)
-        return 0;
-    if ((S_ISCHR(n->st_mode) || S_ISBLK(n->st_mode)) && o->st_rdev != n->st_rdev)
-        return 0;
-    if (S_ISLNK(n->st_mode)) {
-        _cleanup_free_ char *ot = NULL;
-        _cleanup_free_ char *nt = NULL;
-        if (read_symlink(olddir, name, path, o, &ot, err) < 0 ||
-            read_symlink(newdir, name, path, n, &nt, err) < 0)
-            return -1;
-        if (strcmp(ot, nt) != 0)
-            return 0;
-    }
-    struct xattrs oxa, nxa;
-    if (xattrs_read(-1, olddir, name, path, &oxa, NULL, err) < 0)
-        return -1;
-    if (xattrs_read(-1, newdir, name, path, &nxa, NULL, err) < 0) {
-        xattrs_release(&oxa);
-        return -1;
-    }
-    *differ = !xattrs_equal(&oxa, &nxa);
-    xattrs_release(&oxa);
-    xattrs_release(&nxa);
-    return 0;
-}
-
-static int trees_both(struct writer *w, int olddir, int newdir, const char *name,
-                      struct lb_error **err)
-{
-    const char *path = wpath(w);
-    struct stat o, n;
-    if (fstatat(olddir, name, &o, AT_SYMLINK_NOFOLLOW) < 0)
-        return lb_error_set(err, errno, "cannot stat '%s' in the old tree", path);
-    if (fstatat(newdir, name, &n, AT_SYMLINK_NOFOLLOW) < 0)
-        return lb_error_set(err, errno, "cannot stat '%s'", path);
-    if (S_ISDIR(o.st_mode) && S_ISDIR(n.st_mode))
-        return trees_dirs(w, olddir, newdir, name, err);
-    /* A type flip is written as the new entry: apply removes whatever was there (a directory
-     * with all its contents) before creating it. */
-    bool differ = true;
-    if ((o.st_mode & S_IFMT) == (n.st_mode & S_IFMT) && !S_ISDIR(n.st_mode) &&
-        trees_differ(olddir, newdir, name, path, &o, &n, &differ, err) < 0)
-        return -1;
-    if (!differ || (S_ISSOCK(n.st_mode) && S_ISSOCK(o.st_mode)))
-        return 0;
-    if (flush_parents(w, err) < 0)
-        return -1;
-    if (S_ISSOCK(n.st_mode)) {
-        /* A socket cannot be stored, but what it replaced must not come back. */
-        return put_whiteout(w, name, &n, err);
-    }
-    return emit_entry(w, newdir, name, false, err);
-}
-
-static int trees_walk(struct writer *w, int oldfd, int newfd, const struct stat *newdir,
-                      struct lb_error **err)
-{
-    struct names on, nn;
-    if (names_read(oldfd, wpath(w), &on, err) < 0)
-        return -1;
-    if (names_read(newfd, wpath(w), &nn, err) < 0) {
-        names_release(&on);
-        return -1;
-    }
-    int r = 0;
-    size_t i = 0, j = 0;
-    while (r == 0 && (i < on.n || j < nn.n)) {
-        int c = i == on.n ? 1 : j == nn.n ? -1 : strcmp(on.v[i], nn.v[j]);
-        const char *name = c <= 0 ? on.v[i] : nn.v[j];
-        size_t old = path_push(w, name);
-        if (c < 0) {
-            /* Gone: one whiteout, even for a whole directory. Its header takes the mtime of the
-             * directory it was removed from (deterministic, and when the removal happened at the
-             * latest), owner root, mode 0600. */
-            struct stat like = {.st_mtim = newdir->st_mtim};
-            if ((r = reserved_name(w, name, err)) == 0 && (r = flush_parents(w, err)) == 0)
-                r = put_whiteout(w, name, &like, err);
-            i++;
-        } else if (c > 0) {
-            if ((r = flush_parents(w, err)) == 0)
-                r = emit_entry(w, newfd, name, false, err);
-            j++;
-        } else {
-            if ((r = reserved_name(w, name, err)) == 0)
-                r = trees_both(w, oldfd, newfd, name, err);
-            i++;
-            j++;
-        }
-        path_pop(w, old);
-    }
-    names_release(&on);
-    names_release(&nn);
-    return r;
-}
-
-static int trees_run(struct writer *w, int old_fd, int new_fd, struct lb_error **err)
-{
-    struct stat ost, nst;
-    _cleanup_close_ int oroot = open_root(old_fd, "old", &ost, err);
-    if (oroot < 0)
-        return -1;
-    _cleanup_close_ int nroot = open_root(new_fd, "new", &nst, err);
-    if (nroot < 0)
-        return -1;
-    return trees_walk(w, oroot, nroot, &nst, err);
-}
-
-int lb_diff_trees(int old_fd, int new_fd, int out_fd, struct lb_diff_stats *st,
-                  struct lb_error **err)
-{
-    struct writer w;
-    int r = writer_open(&w, out_fd, err);
-    if (r == 0)
-        r = trees_run(&w, old_fd, new_fd, err);
-    if (r == 0)
-        r = writer_finish(&w, err);
-    if (r == 0 && st)
-        *st = w.st;
-    writer_release(&w);
+    lb_diff_writer_release(&w);
     return r;
 }

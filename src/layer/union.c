@@ -257,11 +257,10 @@ static bool dir_meta_differs(const struct stat *a, const struct stat *b)
 static int cmp_dir(struct cmp_ctx *c, int topdir, const int *lower, size_t nlower,
                    struct lb_error **err)
 {
-    char **names = NULL;
+    _cleanup_strv_ char **names = NULL;
     size_t n = 0;
     if (read_sorted(topdir, c->path.buf ? c->path.buf : "", &names, &n, err) < 0)
         return -1;
-    _cleanup_strv_ char **owned = names;
     _cleanup_free_ char *dir = lb_xstrdup(c->path.buf ? c->path.buf : "");
     size_t mark = c->path.len;
     for (size_t i = 0; i < n; i++) {
