@@ -17,6 +17,7 @@ int lb_cli_store(struct lb_cli *cli, struct lb_store **out, struct lb_error **er
     if (!cli->store_open) {
         if (lb_store_open(&cli->store, cli->root, err) < 0)
             return -1;
+        cli->store.requested_driver = cli->storage_driver; /* load/import unpack with it */
         cli->store_open = true;
     }
     *out = &cli->store;

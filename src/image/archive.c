@@ -1,19 +1,20 @@
-/* archive.c — the pieces load, save and import share: reading a layer tar, building a manifest,
- * and publishing into the store so that a failure can be undone.
+/* archive.c — the pieces load, save and import share: what a blob is, unpacking a layer into
+ * ROOT/tmp, building a manifest, and publishing into the store so that a failure can be undone.
  *
  * The concept: a layer is a tar, maybe compressed. Its DiffID is the sha256 of the *uncompressed*
  * tar (what the config's rootfs.diff_ids lists); its blob digest is the sha256 of the bytes as
- * stored (what the manifest lists). For a plain tar both are the same. One pass through
- * libarchive answers everything a loader must check: is it really a tar, what is its DiffID, how
- * big are its files. To get the DiffID and walk the tar in the same pass, two libarchive readers
- * are chained: a "raw" reader decompresses, and a tar reader pulls its input from it through a
- * callback that hashes every byte on the way.
+ * stored (what the manifest lists). For a plain tar both are the same. Unpacking a layer
+ * (layer/unpack.h) answers everything a loader must check in the same pass that writes its files:
+ * is it really a tar (and a safe one), what are its two digests, how big are its files. The
+ * files go to a staging directory in ROOT/tmp; publishing renames it to ROOT/layers/<ChainID>
+ * only after everything is verified, and a layer that is already there is shared, not copied.
  *
- * Sits on libarchive, image/digest, image/store.
- * Interface: lb_archive_format_parse, lb_compression_sniff, lb_compression_name,
- *            lb_layer_media_type, lb_layer_scan, lb_decompress_fd, lb_manifest_new,
- *            lb_manifest_add_layer, lb_publish_writer, lb_publish_blob, lb_publish_layer,
- *            lb_publish_rollback, lb_publish_release, lb_host_goarch, lb_short_digest
+ * Sits on image/store (blobs, the driver, staging), layer/unpack, layer/layers.
+ * Interface: lb_archive_format_parse, lb_compression_name, lb_blob_sniff, lb_layer_media_type,
+ *            lb_decompress_fd, lb_archive_unpack, lb_unpacked_release, lb_archive_sync,
+ *            lb_manifest_new, lb_manifest_add_layer, lb_publish_writer, lb_publish_blob,
+ *            lb_publish_layer, lb_publish_rollback, lb_publish_release, lb_host_goarch,
+ *            lb_short_digest
  */
 #include "image/archive.h"
 #include "core/cleanup.h"
@@ -22,9 +23,9 @@
 #include "core/util.h"
 #include "image/archive_internal.h"
 #include "image/image.h"
+#include "layer/driver.h"
+#include "layer/layers.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -87,9 +88,22 @@ const char *lb_short_digest(char buf[20], const struct lb_digest *d)
     return buf;
 }
 
-/* --- compression ------------------------------------------------------------------------- */
+/* --- what a blob is ---------------------------------------------------------------------- */
 
-int lb_compression_sniff(int fd, enum lb_compression *out, struct lb_error **err)
+/* Declared in layer/stream.h; defined here, with the other names the loaders print. */
+const char *lb_compression_name(enum lb_compression c)
+{
+    switch (c) {
+    case LB_COMP_GZIP:
+        return "gzip";
+    case LB_COMP_ZSTD:
+        return "zstd";
+    default:
+        return "plain";
+    }
+}
+
+int lb_blob_sniff(int fd, enum lb_compression *out, const char **unsupported, struct lb_error **err)
 {
     unsigned char m[6] = {0};
     ssize_t n;
@@ -98,245 +112,113 @@ int lb_compression_sniff(int fd, enum lb_compression *out, struct lb_error **err
     while (n < 0 && errno == EINTR);
     if (n < 0)
         return lb_error_set(err, errno, "cannot read");
-    if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
-        *out = LB_COMP_GZIP;
-    else if (n >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
-        *out = LB_COMP_ZSTD;
-    else if ((n >= 6 && memcmp(m,
-                               "\xfd"
-                               "7zXZ\0",
-                               6) == 0) ||
-             (n >= 3 && memcmp(m, "BZh", 3) == 0))
-        *out = LB_COMP_OTHER;
-    else
-        *out = LB_COMP_NONE;
+    *unsupported = NULL;
+    *out = lb_compression_detect(m, (size_t)n);
+    if (n >= 6 && memcmp(m,
+                         "\xfd"
+                         "7zXZ\0",
+                         6) == 0)
+        *unsupported = "xz";
+    else if (n >= 3 && memcmp(m, "BZh", 3) == 0)
+        *unsupported = "bzip2";
+    else if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b)
+        *out = LB_COMP_GZIP; /* as the stream decides: a 2-3 byte gzip is a truncated one */
     return 0;
-}
-
-const char *lb_compression_name(enum lb_compression c)
-{
-    switch (c) {
-    case LB_COMP_NONE:
-        return "plain";
-    case LB_COMP_GZIP:
-        return "gzip";
-    case LB_COMP_ZSTD:
-        return "zstd";
-    default:
-        return "compressed";
-    }
 }
 
 const char *lb_layer_media_type(enum lb_compression c)
 {
     switch (c) {
-    case LB_COMP_NONE:
-        return LB_MT_OCI_LAYER;
     case LB_COMP_GZIP:
         return LB_MT_OCI_LAYER_GZIP;
     case LB_COMP_ZSTD:
         return LB_MT_OCI_LAYER_ZSTD;
     default:
-        return NULL;
+        return LB_MT_OCI_LAYER;
     }
 }
 
-/* --- the chained readers ----------------------------------------------------------------- */
-
-struct pipe {
-    struct archive *raw; /* decompresses fd */
-    struct lb_sha256 hash;
-    bool hashing;
-    lb_layer_sink sink;
-    void *sink_data;
-    struct lb_error **err;
-    int64_t bytes;
-    bool raw_failed;  /* decompression error: its message is in raw */
-    bool sink_failed; /* the sink set *err */
-};
-
-/* Next block of uncompressed bytes: 0 at the end, -1 on error. */
-static la_ssize_t pipe_next(struct pipe *p, const void **buf)
-{
-    size_t size = 0;
-    la_int64_t off = 0;
-    int r = archive_read_data_block(p->raw, buf, &size, &off);
-    if (r == ARCHIVE_EOF)
-        return 0;
-    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-        p->raw_failed = true;
-        return -1;
-    }
-    if (p->hashing)
-        lb_sha256_update(&p->hash, *buf, size);
-    if (p->sink && p->sink(p->sink_data, *buf, size, p->err) < 0) {
-        p->sink_failed = true;
-        return -1;
-    }
-    p->bytes += (int64_t)size;
-    return (la_ssize_t)size;
-}
-
-static la_ssize_t pipe_read_cb(struct archive *a, void *data, const void **buf)
-{
-    struct pipe *p = data;
-    la_ssize_t n = pipe_next(p, buf);
-    if (n < 0)
-        archive_set_error(a, EIO, "input failed");
-    return n;
-}
-
-static struct archive *raw_reader_open(int fd, const char *what, struct lb_error **err)
-{
-    struct archive *raw = archive_read_new();
-    if (raw == NULL)
-        lb_oom();
-    archive_read_support_filter_all(raw);
-    archive_read_support_format_raw(raw);
-    struct archive_entry *e = NULL;
-    if (archive_read_open_fd(raw, fd, LB_ARCHIVE_BLOCK) != ARCHIVE_OK ||
-        archive_read_next_header(raw, &e) != ARCHIVE_OK) {
-        /* the raw format accepts any byte, so only an empty input is unrecognised */
-        const char *msg = archive_error_string(raw);
-        if (msg == NULL || strstr(msg, "Unrecognized archive format"))
-            lb_error_setk(err, LB_EKIND_INVALID, 0, "%s is not a tar archive: it is empty", what);
-        else
-            lb_error_setk(err, LB_EKIND_INVALID, 0, "%s: cannot decompress: %s", what, msg);
-        archive_read_free(raw);
-        return NULL;
-    }
-    return raw;
-}
-
-/* Walk the tar a, summing regular files. The caller names the failure. */
-static int walk_tar(struct archive *a, struct lb_layer_scan *out)
-{
-    struct archive_entry *e = NULL;
-    int r;
-    while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-        out->files++;
-        if (archive_entry_filetype(e) == AE_IFREG && archive_entry_hardlink(e) == NULL &&
-            archive_entry_size(e) > 0)
-            out->unpacked_size += archive_entry_size(e);
-    }
-    return r == ARCHIVE_EOF ? 0 : -1;
-}
-
-static int tar_error(struct archive *a, int64_t bytes, const char *what, struct lb_error **err)
-{
-    const char *msg = archive_error_string(a);
-    if (bytes == 0)
-        return lb_error_setk(err, LB_EKIND_INVALID, 0, "%s is not a tar archive: it is empty",
-                             what);
-    if (msg && strstr(msg, "Unrecognized archive format"))
-        return lb_error_setk(err, LB_EKIND_INVALID, 0, "%s is not a tar archive", what);
-    return lb_error_setk(err, LB_EKIND_INVALID, 0, "%s is not a valid tar archive: %s", what,
-                         msg ? msg : "read error");
-}
-
-/* Plain tar on a seekable fd, nothing to hash: headers only, data skipped by lseek. */
-static int scan_direct(int fd, const char *what, struct lb_layer_scan *out, struct lb_error **err)
-{
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return lb_error_set(err, errno, "%s: cannot stat", what);
-    struct archive *a = archive_read_new();
-    if (a == NULL)
-        lb_oom();
-    archive_read_support_format_tar(a);
-    int rc = 0;
-    if (archive_read_open_fd(a, fd, LB_ARCHIVE_BLOCK) != ARCHIVE_OK || walk_tar(a, out) < 0)
-        rc = tar_error(a, (int64_t)st.st_size, what, err);
-    archive_read_free(a);
-    return rc;
-}
-
-int lb_layer_scan(int fd, bool hash, lb_layer_sink sink, void *sink_data, const char *what,
-                  struct lb_layer_scan *out, struct lb_error **err)
-{
-    memset(out, 0, sizeof(*out));
-    struct stat st;
-    if (!hash && sink == NULL && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        if (lb_compression_sniff(fd, &out->compression, err) < 0)
-            return lb_error_wrap(err, "%s", what);
-        if (out->compression == LB_COMP_NONE)
-            return scan_direct(fd, what, out, err);
-    }
-
-    struct pipe p = {.hashing = hash, .sink = sink, .sink_data = sink_data, .err = err};
-    p.raw = raw_reader_open(fd, what, err);
-    if (p.raw == NULL)
-        return -1;
-    switch (archive_filter_code(p.raw, 0)) {
-    case ARCHIVE_FILTER_NONE:
-        out->compression = LB_COMP_NONE;
-        break;
-    case ARCHIVE_FILTER_GZIP:
-        out->compression = LB_COMP_GZIP;
-        break;
-    case ARCHIVE_FILTER_ZSTD:
-        out->compression = LB_COMP_ZSTD;
-        break;
-    default:
-        out->compression = LB_COMP_OTHER;
-    }
-    if (hash)
-        lb_sha256_init(&p.hash);
-    struct archive *t = archive_read_new();
-    if (t == NULL)
-        lb_oom();
-    archive_read_support_format_tar(t);
-    int rc = 0;
-    if (archive_read_open(t, &p, NULL, pipe_read_cb, NULL) != ARCHIVE_OK || walk_tar(t, out) < 0) {
-        if (p.sink_failed)
-            rc = -1;
-        else if (p.raw_failed)
-            rc = lb_error_setk(err, LB_EKIND_INVALID, 0, "%s: %s data is corrupt: %s", what,
-                               lb_compression_name(out->compression), archive_error_string(p.raw));
-        else
-            rc = tar_error(t, p.bytes, what, err);
-    }
-    /* What follows the tar's end-of-archive blocks is part of the stream (and of the DiffID). */
-    const void *buf = NULL;
-    la_ssize_t n = 0;
-    while (rc == 0 && (n = pipe_next(&p, &buf)) > 0)
-        ;
-    if (rc == 0 && n < 0)
-        rc = p.sink_failed ? -1
-                           : lb_error_setk(err, LB_EKIND_INVALID, 0, "%s: %s data is corrupt: %s",
-                                           what, lb_compression_name(out->compression),
-                                           archive_error_string(p.raw));
-    archive_read_free(t);
-    archive_read_free(p.raw);
-    out->tar_size = p.bytes;
-    if (hash) {
-        if (rc == 0)
-            lb_sha256_final(&p.hash, &out->diff_id);
-        else
-            lb_sha256_release(&p.hash);
-    }
-    return rc;
-}
+#define DECOMPRESS_BUF (256 * 1024)
 
 int lb_decompress_fd(int fd, lb_layer_sink sink, void *sink_data, const char *what,
                      struct lb_error **err)
 {
-    struct pipe p = {.sink = sink, .sink_data = sink_data, .err = err};
-    p.raw = raw_reader_open(fd, what, err);
-    if (p.raw == NULL)
+    struct lb_layer_stream_opts o = {.source = lb_source_fd, .source_data = &fd, .what = what};
+    struct lb_layer_stream *st = lb_layer_stream_new(&o, err);
+    if (st == NULL)
         return -1;
-    const void *buf = NULL;
-    la_ssize_t n;
-    while ((n = pipe_next(&p, &buf)) > 0)
-        ;
+    unsigned char *buf = lb_xmalloc(DECOMPRESS_BUF);
     int rc = 0;
-    if (n < 0 && !p.sink_failed)
-        rc = lb_error_setk(err, LB_EKIND_INVALID, 0, "%s: compressed data is corrupt: %s", what,
-                           archive_error_string(p.raw));
-    else if (n < 0)
+    ssize_t n;
+    while ((n = lb_layer_stream_read(st, buf, DECOMPRESS_BUF, err)) > 0)
+        if (sink(sink_data, buf, (size_t)n, err) < 0) {
+            rc = -1;
+            break;
+        }
+    struct lb_layer_stream_result r;
+    if (n < 0 || (rc == 0 && lb_layer_stream_finish(st, &r, err) < 0))
         rc = -1;
-    archive_read_free(p.raw);
+    free(buf);
+    lb_layer_stream_free(st);
     return rc;
+}
+
+/* --- unpacking ---------------------------------------------------------------------------- */
+
+int lb_archive_unpack(struct lb_store *s, const struct lb_layer_stream_opts *opts,
+                      struct lb_unpacked *out, struct lb_error **err)
+{
+    memset(out, 0, sizeof(*out));
+    const struct lb_driver *d = NULL;
+    if (lb_store_driver(s, &d, err) < 0)
+        return -1;
+    char *stage = NULL;
+    int diff_fd = -1;
+    if (lb_store_layer_stage(s, &stage, &diff_fd, err) < 0)
+        return -1;
+    struct lb_apply_opts ao = {.whiteouts = d->whiteouts, .privileged = geteuid() == 0};
+    struct lb_error *ue = NULL;
+    int rc = lb_layer_unpack(opts, diff_fd, &ao, &out->res, &ue);
+    close(diff_fd);
+    if (ue != NULL || rc < 0) { /* an error is a failure, whatever the return value said */
+        if (ue == NULL)
+            lb_error_set(&ue, EIO, "%s: cannot unpack", opts->what ? opts->what : "layer");
+        if (err && *err == NULL)
+            *err = lb_steal_pointer(&ue);
+        lb_error_free(ue);
+        rc = -1;
+    }
+    if (rc < 0) {
+        struct lb_error *e = NULL;
+        lb_rm_tree_at(s->root_fd, stage, &e);
+        lb_error_free(e);
+        free(stage);
+        memset(out, 0, sizeof(*out));
+        return -1;
+    }
+    out->stage = stage;
+    out->format = d->whiteouts;
+    return 0;
+}
+
+void lb_unpacked_release(struct lb_store *s, struct lb_unpacked *u)
+{
+    if (u->stage != NULL) {
+        struct lb_error *e = NULL;
+        lb_rm_tree_at(s->root_fd, u->stage, &e);
+        lb_error_free(e);
+        free(u->stage);
+        u->stage = NULL;
+    }
+}
+
+int lb_archive_sync(struct lb_store *s, struct lb_error **err)
+{
+    if (syncfs(s->root_fd) < 0)
+        return lb_error_set(err, errno, "cannot sync the file system of '%s'", s->root);
+    lb_explain("layer", "synced the store's file system once (syncfs): the unpacked files are on "
+                        "disk before any layer directory is renamed into layers/");
+    return 0;
 }
 
 /* --- manifests --------------------------------------------------------------------------- */
@@ -391,28 +273,69 @@ int lb_publish_blob(struct lb_publish *p, struct lb_digest *out, const void *dat
     return 0;
 }
 
-int lb_publish_layer(struct lb_publish *p, const struct lb_digest *chain_id,
-                     const struct lb_digest *parent, const struct lb_digest *diff_id, int64_t size,
+int lb_publish_layer(struct lb_publish *p, struct lb_unpacked *u, const struct lb_digest *chain,
+                     const struct lb_digest *parent, const struct lb_digest *diff_id,
                      struct lb_error **err)
 {
-    _cleanup_free_ char *dir = lb_xasprintf("layers/%s", lb_digest_hex(chain_id));
-    bool existed = lb_path_exists_at(p->store->root_fd, dir);
-    if (existed && lb_store_layer_size(p->store, chain_id) == size)
-        return 0; /* recorded by an earlier load: leave it byte-for-byte alone */
-    if (lb_store_layer_record(p->store, chain_id, parent, diff_id, size, err) < 0)
+    int root_fd = p->store->root_fd;
+    if (lb_layers_exists(root_fd, chain)) {
+        char sc[20];
+        if (u->stage != NULL)
+            lb_explain("layer",
+                       "%s… already unpacked as layers/%s: shared; the copy unpacked into %s is "
+                       "dropped",
+                       lb_short_digest(sc, diff_id), lb_digest_hex(chain), u->stage);
+        lb_unpacked_release(p->store, u); /* the same files are there already */
+        return 0;
+    }
+    if (u->stage == NULL)
+        return lb_error_set(err, ENOENT,
+                            "layer %s was removed from the store while this was running: "
+                            "try again",
+                            chain->str);
+    if (!p->synced) {
+        if (lb_archive_sync(p->store, err) < 0)
+            return -1;
+        p->synced = true;
+    }
+    if (!p->made_link_dir && !lb_path_exists_at(root_fd, "layers/l"))
+        p->made_link_dir = true; /* lb_layers_publish makes it; undo removes it again */
+    struct lb_layer_meta m = {.chain_id = *chain,
+                              .diff_id = *diff_id,
+                              .size = (int64_t)u->res.stats.regular_bytes,
+                              .format = u->format};
+    if (parent != NULL) {
+        m.has_parent = true;
+        m.parent = *parent;
+    }
+    bool shared = false;
+    _cleanup_free_ char *stage = lb_steal_pointer(&u->stage); /* consumed either way */
+    int rc = lb_layers_publish(root_fd, stage, &m, &shared, err);
+    lb_layer_meta_release(&m);
+    if (rc < 0)
         return -1;
-    if (!existed)
-        lb_strv_push(&p->created, dir);
-    char sc[20];
-    lb_explain("store",
-               "recorded layer %s… (its chain ID: sha256 of the parent chain ID + \" \" + DiffID): "
-               "%lld bytes unpacked, in %s/meta.json",
-               lb_short_digest(sc, chain_id), (long long)size, dir);
+    if (!shared) {
+        p->layers = lb_xrealloc(p->layers, (p->n_layers + 1) * sizeof(*p->layers));
+        p->layers[p->n_layers++] = *chain;
+    }
     return 0;
 }
 
 void lb_publish_rollback(struct lb_publish *p)
 {
+    char sc[20];
+    for (size_t i = p->n_layers; i-- > 0;) {
+        struct lb_error *e = NULL;
+        lb_layers_remove(p->store->root_fd, &p->layers[i], &e);
+        lb_error_free(e);
+        lb_explain("store", "rolled back layer %s…", lb_short_digest(sc, &p->layers[i]));
+    }
+    free(p->layers);
+    p->layers = NULL;
+    p->n_layers = 0;
+    if (p->made_link_dir && unlinkat(p->store->root_fd, "layers/l", AT_REMOVEDIR) == 0)
+        lb_explain("store", "rolled back layers/l");
+    p->made_link_dir = false;
     size_t n = lb_strv_len(p->created);
     for (size_t i = n; i-- > 0;) {
         struct lb_error *e = NULL;
@@ -428,4 +351,7 @@ void lb_publish_release(struct lb_publish *p)
 {
     lb_strv_free(p->created);
     p->created = NULL;
+    free(p->layers);
+    p->layers = NULL;
+    p->n_layers = 0;
 }

@@ -1,11 +1,14 @@
-/* archive_internal.h — what load.c, save.c and import.c share (not a public contract).
+/* archive_internal.h — what load.c, staging.c, save.c and import.c share (not a public contract).
  *
- *   - reading a layer tar (plain or compressed) in one pass: is it a tar, its DiffID, the sum of
- *     its file sizes (lb_layer_scan);
+ *   - what a blob is from its first bytes (plain, gzip, zstd, or a compression the store has no
+ *     layer media type for), and decompressing a stored layer (save);
+ *   - unpacking a layer into a staging directory of ROOT/tmp with the store's driver
+ *     (lb_archive_unpack), the one pass that also hashes both of its digests;
  *   - building an OCI image manifest in the key order docker 25 writes;
- *   - a publish transaction: blobs and layer records written into the store, removed again when
- *     a later step fails, so that a failed load or import leaves the store as it was;
- *   - the staging table of load (staging.c): an archive's files in ROOT/tmp, found by name. */
+ *   - a publish transaction: blobs and unpacked layers put into the store, removed again when a
+ *     later step fails, so that a failed load or import leaves the store as it was;
+ *   - the staging table of load (staging.c): an archive's files in ROOT/tmp, found by name, and
+ *     the layers among them unpacked during the same pass. */
 #ifndef LB_IMAGE_ARCHIVE_INTERNAL_H
 #define LB_IMAGE_ARCHIVE_INTERNAL_H
 
@@ -17,45 +20,56 @@
 #include "core/error.h"
 #include "image/digest.h"
 #include "image/store.h"
+#include "layer/apply.h"
+#include "layer/stream.h"
+#include "layer/unpack.h"
 
 /* Read buffers: big enough to be fast, small enough for the 32 MB peak-RSS budget. */
 #define LB_ARCHIVE_BLOCK (64 * 1024)
 
-enum lb_compression {
-    LB_COMP_NONE,
-    LB_COMP_GZIP,
-    LB_COMP_ZSTD,
-    LB_COMP_OTHER, /* bzip2, xz, ...: readable, but no OCI layer media type */
-};
-
-/* Look at the first bytes of fd (pread, the offset is unchanged). */
-int lb_compression_sniff(int fd, enum lb_compression *out, struct lb_error **err);
-const char *lb_compression_name(enum lb_compression c);
-/* The OCI layer media type of a tar stored with this compression (NULL for LB_COMP_OTHER). */
+/* The compression of the blob at fd from its first bytes (pread: the offset is unchanged).
+ * A compression that libarchive reads but the store has no layer media type for (xz, bzip2) sets
+ * *unsupported to its name ("xz", "bzip2"); otherwise *unsupported is NULL and *out says plain,
+ * gzip or zstd. */
+int lb_blob_sniff(int fd, enum lb_compression *out, const char **unsupported,
+                  struct lb_error **err);
+/* The OCI layer media type of a tar stored with this compression. */
 const char *lb_layer_media_type(enum lb_compression c);
 
-/* Receives the uncompressed bytes of a layer while it is scanned (import's blob writer). */
+/* Receives the uncompressed bytes of a stored layer (save's writers). */
 typedef int (*lb_layer_sink)(void *data, const void *buf, size_t len, struct lb_error **err);
 
-struct lb_layer_scan {
-    enum lb_compression compression;
-    struct lb_digest diff_id; /* sha256 of the uncompressed stream (only when hashed) */
-    int64_t tar_size;         /* bytes of the uncompressed stream (only when hashed) */
-    int64_t unpacked_size;    /* sum of the regular files' sizes: docker's layer Size */
-    int64_t files;            /* number of entries in the tar */
-};
-
-/* Read the layer at fd (from its current offset) as a tar, plain or compressed: check that it is
- * one (a clear LB_EKIND_INVALID error naming `what` otherwise) and sum its file sizes. With hash
- * (or a sink, which gets every uncompressed byte) the uncompressed stream is decompressed in the
- * same pass and hashed into diff_id. Without either, a plain tar on a regular fd is read header by
- * header, its data skipped with lseek. */
-int lb_layer_scan(int fd, bool hash, lb_layer_sink sink, void *sink_data, const char *what,
-                  struct lb_layer_scan *out, struct lb_error **err);
-
-/* Decompress fd (any compression libarchive knows, or none) into sink. */
+/* Decompress the layer blob at fd (plain, gzip or zstd) into sink; `what` names it in errors. */
 int lb_decompress_fd(int fd, lb_layer_sink sink, void *sink_data, const char *what,
                      struct lb_error **err);
+
+/* --- unpacking --------------------------------------------------------------------------- */
+
+/* A layer unpacked into ROOT/tmp, waiting to be published (lb_publish_layer). */
+struct lb_unpacked {
+    char *stage;                    /* "tmp/layer-XXXX" (its diff/ holds the files), owned;
+                                       NULL when there is none (published, removed, or never) */
+    enum lb_whiteout_format format; /* the whiteouts in diff/ (the store's driver's) */
+    struct lb_unpack_result res;    /* compression, blob digest and size, DiffID, file counts */
+};
+
+/* Unpack the layer read through opts (lb_layer_unpack) into a new staging directory
+ * (lb_store_layer_stage), with the store's driver's whiteout format (lb_store_driver) and owners
+ * and devices when running as root. On failure the staging directory is removed and out->stage
+ * is NULL; content errors (not a tar, an unsafe entry, corrupt compression, size limit) are
+ * LB_EKIND_INVALID. */
+int lb_archive_unpack(struct lb_store *s, const struct lb_layer_stream_opts *opts,
+                      struct lb_unpacked *out, struct lb_error **err);
+
+/* Remove the staging directory, if any (safe on a zeroed struct). */
+void lb_unpacked_release(struct lb_store *s, struct lb_unpacked *u);
+
+/* syncfs() the store's file system: the files of every layer staged so far reach the disk
+ * before a rename publishes one (a crash never leaves a published layer with missing data).
+ * Once per load or import, not per file. */
+int lb_archive_sync(struct lb_store *s, struct lb_error **err);
+
+/* --- manifests --------------------------------------------------------------------------- */
 
 /* {"schemaVersion":2,"mediaType":<OCI manifest>,"config":{mediaType,digest,size},"layers":[]}
  * (new reference); add layers with lb_manifest_add_layer. */
@@ -63,21 +77,32 @@ json_t *lb_manifest_new(const struct lb_digest *config, int64_t config_size);
 void lb_manifest_add_layer(json_t *manifest, const char *media_type, const struct lb_digest *d,
                            int64_t size);
 
+/* --- publishing with undo ---------------------------------------------------------------- */
+
 /* What a load or import has put into the store so far, to undo it when a later step fails. */
 struct lb_publish {
     struct lb_store *store;
-    char **created; /* paths relative to root_fd that did not exist before: blobs, layer dirs */
+    char **created;           /* blobs (paths relative to root_fd) that did not exist before */
+    struct lb_digest *layers; /* ChainIDs of the layers this transaction published */
+    size_t n_layers;
+    bool made_link_dir; /* layers/l did not exist before: remove it on rollback */
+    bool synced;        /* lb_archive_sync was done */
 };
 /* Publish a finished writer (blob already present = success, nothing to undo). */
 int lb_publish_writer(struct lb_publish *p, struct lb_blob_writer *w, struct lb_error **err);
 /* Store a buffer as a blob. */
 int lb_publish_blob(struct lb_publish *p, struct lb_digest *out, const void *data, size_t len,
                     struct lb_error **err);
-/* lb_store_layer_record, remembering a record that is new. */
-int lb_publish_layer(struct lb_publish *p, const struct lb_digest *chain_id,
-                     const struct lb_digest *parent, const struct lb_digest *diff_id, int64_t size,
+/* Make the layer `chain` (parent: the chain below, NULL for a bottom layer; diff_id: its DiffID)
+ * exist in ROOT/layers. Already there → shared: nothing to do (u's staging is dropped). Else u's
+ * staging directory is published with lb_layers_publish (size = the regular files' bytes,
+ * format = u->format), after one lb_archive_sync per transaction; u->stage is consumed either
+ * way. A layer that is neither in the store nor staged (u->stage NULL: it was in the store when
+ * checked and has been removed since) is an error. Caller holds the store lock. */
+int lb_publish_layer(struct lb_publish *p, struct lb_unpacked *u, const struct lb_digest *chain,
+                     const struct lb_digest *parent, const struct lb_digest *diff_id,
                      struct lb_error **err);
-/* Remove everything created (newest first). */
+/* Remove everything published (layers first, newest first, then blobs). */
 void lb_publish_rollback(struct lb_publish *p);
 void lb_publish_release(struct lb_publish *p);
 
@@ -89,15 +114,24 @@ const char *lb_short_digest(char buf[20], const struct lb_digest *d);
 
 /* --- staging (staging.c) ----------------------------------------------------------------- */
 
-/* One file of an archive: staged into ROOT/tmp, or a link to another entry. */
+/* One file of an archive: staged into ROOT/tmp, already in the store, or a link to another
+ * entry. A file that looks like a layer (gzip or zstd magic, or a tar header) is unpacked while it
+ * is staged: the same bytes go to the blob writer and through the unpacker. */
 struct lb_staged {
     char *name;              /* normalised path inside the archive ("blobs/sha256/ab…") */
     char *link;              /* hard or symbolic link: the normalised target; NULL for a file */
     bool escapes;            /* a symlink whose target leaves the archive */
     struct lb_blob_writer w; /* finished: w.digest, w.size, w.tmp_relpath */
+    bool in_store;           /* "blobs/sha256/<hex>" the store already has: not read from the
+                                archive; w.digest and w.size describe the store's blob */
     bool published;
-    bool scanned; /* scan is valid (a layer is read once however often it is used) */
-    struct lb_layer_scan scan;
+    /* The blob as a layer: */
+    bool layer_known; /* compression, diff_id (and layer_size when >= 0) valid */
+    enum lb_compression compression;
+    struct lb_digest diff_id;
+    int64_t layer_size;         /* regular files' bytes, -1 when not unpacked */
+    struct lb_unpacked spare;   /* unpacked and not yet given to a chain (stage NULL: none) */
+    struct lb_error *not_layer; /* the content error of unpacking it in the pass, if any */
 };
 
 /* The files of one archive. Zero it, set store, what (owned, e.g. "'x.tar'") and dirfd (an OCI
@@ -114,7 +148,10 @@ struct lb_staging {
  * the previous component (NULL when it would leave the root) unless keep_dotdot. Caller frees. */
 char *lb_archive_path_normalise(const char *dir, const char *path, bool keep_dotdot);
 
-/* The one pass over a tar read from fd (plain, gzip, zstd...): every regular file is staged. */
+/* The one pass over a tar read from fd (plain, gzip, zstd...): every regular file is staged, the
+ * ones that look like layers are unpacked in the same pass, and blobs the store has already are
+ * skipped. A layer that fails to unpack because of its content keeps the error in not_layer (it
+ * may not be a layer at all); read and write errors fail the pass. */
 int lb_staging_read_tar(struct lb_staging *g, int fd, struct lb_error **err);
 
 /* The staged file called name, links followed; NULL when absent (err set only for a real error,
@@ -129,7 +166,17 @@ struct lb_staged *lb_staging_require(struct lb_staging *g, const char *name, con
 json_t *lb_staging_read_json(struct lb_staging *g, struct lb_staged *st, const char *what,
                              struct lb_error **err);
 
-/* Abort every writer (removing the staged files that were not published) and free the table. */
+/* Open the staged bytes of st read-only (its file in ROOT/tmp, or the store's blob). */
+int lb_staging_open(struct lb_staging *g, struct lb_staged *st, struct lb_error **err);
+
+/* Unpack st's staged bytes into a new staging directory (a second read, for a blob the pass did
+ * not unpack or whose unpacked copy is used by another chain). A compression the store cannot
+ * keep as a layer, or bytes that differ from st's digest, are errors; what names the layer. */
+int lb_staging_unpack(struct lb_staging *g, struct lb_staged *st, const char *what,
+                      struct lb_unpacked *out, struct lb_error **err);
+
+/* Abort every writer (removing the staged files that were not published), remove the unused
+ * unpacked layers, and free the table. */
 void lb_staging_release(struct lb_staging *g);
 
 #endif

@@ -3,30 +3,35 @@
  * The concept: an image archive is just the store's blobs in a tar, plus a table of contents
  * (manifest.json for docker, index.json for OCI). Loading is "trust nothing, then rename":
  *   1. one streaming pass over the tar: every file is written to ROOT/tmp while being hashed,
- *      so nothing is ever held in memory and every digest is known at the end of the pass;
+ *      and every file that looks like a layer is unpacked into ROOT/tmp/layer-XXXX on the way,
+ *      so nothing is ever held in memory, a layer is read once, and every digest is known at the
+ *      end of the pass (blobs the store has already are not read at all);
  *   2. the table of contents is parsed and every path, size, digest and DiffID is checked
- *      against the staged files (a DiffID is the sha256 of the *uncompressed* layer);
- *   3. only then, under the store lock, the staged files are renamed into blobs/sha256/ and the
- *      names are written to index.json. Any error before that leaves the store untouched; an
- *      error while publishing removes what was published.
+ *      against the staged files (a DiffID is the sha256 of the *uncompressed* layer); each layer
+ *      gets its ChainID (the layer together with everything below it), and a ChainID the store
+ *      has unpacked already is shared, not unpacked again;
+ *   3. only then, under the store lock, the unpacked layers are renamed into layers/<ChainID>,
+ *      the staged files into blobs/sha256/, and the names are written to index.json. Any error
+ *      before that leaves the store untouched; an error while publishing removes what was
+ *      published.
  * The formats: docker's legacy layout (manifest.json, <id>.json, <id>/layer.tar, symlinks for
  * shared layers; also what `podman save` writes), docker 25+ (manifest.json whose paths point
  * into an OCI layout in the same tar) and OCI (index.json → manifest → config and layers).
  *
- * Sits on staging.c (step 1), archive.c (layer scanning, publish with undo), image/store (names),
- * image/reference and layer/chainid. Interface: lb_archive_load
+ * Sits on staging.c (step 1), archive.c (unpacking, publish with undo), image/store (names),
+ * image/reference, layer/chainid and layer/layers. Interface: lb_archive_load
  */
 #include "image/archive.h"
 #include "core/cleanup.h"
 #include "core/explain.h"
 #include "core/fs.h"
-#include "core/human.h"
 #include "core/json.h"
 #include "core/util.h"
 #include "image/archive_internal.h"
 #include "image/image.h"
 #include "image/reference.h"
 #include "layer/chainid.h"
+#include "layer/layers.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,10 +41,24 @@
 
 #define MAX_INDEX_DEPTH 4
 
+/* A layer of this load, by ChainID: one for every image of the archive that has it. */
+struct chain_layer {
+    struct lb_digest chain;
+    struct lb_digest diff_id;
+    bool has_parent;
+    struct lb_digest parent; /* the ChainID below */
+    struct lb_unpacked u;    /* its files; u.stage NULL when the store has the layer already */
+};
+
 struct pending_layer {
     struct lb_staged *blob;
     struct lb_digest diff_id;
-    int64_t unpacked_size;
+    struct chain_layer *layer;
+};
+
+/* A blob the store has, and its DiffID as an image of the store has it. */
+struct known_layer {
+    struct lb_digest blob, diff_id;
 };
 
 /* One image, verified and ready to publish. */
@@ -60,6 +79,11 @@ struct loader {
     struct lb_staging g; /* the archive's files, staged in ROOT/tmp */
     struct pending **p;  /* the images found, verified */
     size_t np;
+    struct chain_layer **c; /* their layers, each ChainID once */
+    size_t nc;
+    struct known_layer *known; /* read from the store's images on first need */
+    size_t nknown;
+    bool known_read;
 };
 
 static void pending_free(struct pending *p)
@@ -74,6 +98,12 @@ static void pending_free(struct pending *p)
 
 static void loader_release(struct loader *l)
 {
+    for (size_t i = 0; i < l->nc; i++) {
+        lb_unpacked_release(l->g.store, &l->c[i]->u);
+        free(l->c[i]);
+    }
+    free(l->c);
+    free(l->known);
     lb_staging_release(&l->g);
     for (size_t i = 0; i < l->np; i++)
         pending_free(l->p[i]);
@@ -145,62 +175,131 @@ static int config_diff_ids(json_t *cfg, size_t n, const char *what, struct lb_di
     return 0;
 }
 
-/* Is the blob a tar, what is its DiffID and unpacked size (cached: a layer shared by several
- * images is read once), and does the DiffID match the config's? */
+/* The DiffID of a blob the store has, from an image of the store that has it as a layer (checked
+ * when that image was loaded). */
+static bool known_diff_id(struct loader *l, const struct lb_digest *blob, struct lb_digest *out)
+{
+    if (!l->known_read) {
+        l->known_read = true;
+        struct lb_image **v = NULL;
+        size_t n = 0;
+        struct lb_error *e = NULL;
+        if (lb_store_list_images(l->g.store, &v, &n, &e) < 0) {
+            lb_error_free(e); /* then the blob is read, which answers too */
+            return false;
+        }
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < v[i]->n_layers; k++) {
+                l->known = lb_xrealloc(l->known, (l->nknown + 1) * sizeof(*l->known));
+                l->known[l->nknown++] =
+                    (struct known_layer){v[i]->layers[k].digest, v[i]->layers[k].diff_id};
+            }
+        lb_image_list_free(v, n);
+    }
+    for (size_t i = 0; i < l->nknown; i++)
+        if (lb_digest_equal(&l->known[i].blob, blob)) {
+            *out = l->known[i].diff_id;
+            return true;
+        }
+    return false;
+}
+
+/* What the blob is as a layer: its compression and DiffID. Known from the pass when it was
+ * unpacked there; for a blob of the store, from the store's images; else it is unpacked now. */
+static int blob_as_layer(struct loader *l, struct lb_staged *blob, const char *what,
+                         struct lb_error **err)
+{
+    if (blob->layer_known)
+        return 0;
+    if (blob->not_layer) {
+        /* The pass named it by its path; name it as the image's layer now. */
+        const char *msg = blob->not_layer->msg;
+        size_t k = strlen(blob->name);
+        if (strncmp(msg, blob->name, k) == 0 && strncmp(msg + k, ": ", 2) == 0)
+            msg += k + 2;
+        return lb_error_setk(err, blob->not_layer->kind, blob->not_layer->code, "%s: %s", what,
+                             msg);
+    }
+    struct lb_digest d;
+    if (blob->in_store && known_diff_id(l, &blob->w.digest, &d)) {
+        _cleanup_close_ int fd = lb_staging_open(&l->g, blob, err);
+        const char *other = NULL;
+        if (fd < 0 || lb_blob_sniff(fd, &blob->compression, &other, err) < 0)
+            return lb_error_wrap(err, "%s", what);
+        blob->layer_known = true;
+        blob->diff_id = d;
+        char s1[20], s2[20];
+        lb_explain("layer",
+                   "%s: blob %s… is a layer of an image in the store already; its DiffID is %s… "
+                   "(checked when that image was loaded), so it is not read again",
+                   what, lb_short_digest(s1, &blob->w.digest), lb_short_digest(s2, &d));
+        return 0;
+    }
+    return lb_staging_unpack(&l->g, blob, what, &blob->spare, err);
+}
+
+/* Is the blob a layer whose DiffID is the config's? Then find or make its ChainID's layer: in
+ * this load already, in the store already (shared), or unpacked (in the pass, or now). */
 static int check_layer(struct loader *l, struct lb_staged *blob, const struct lb_digest *want,
-                       size_t i, size_t n, const char *path, struct pending_layer *out,
-                       struct lb_error **err)
+                       size_t i, size_t n, const char *path, const struct lb_digest *parent,
+                       struct pending_layer *out, struct lb_error **err)
 {
     _cleanup_free_ char *what = lb_xasprintf("layer %zu of %zu ('%s')", i + 1, n, path);
-    char s1[20], s2[20], hs[32];
-    if (!blob->scanned) {
-        _cleanup_close_ int fd =
-            openat(l->g.store->root_fd, blob->w.tmp_relpath, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return lb_error_set(err, errno, "cannot open staged %s", what);
-        enum lb_compression c = LB_COMP_NONE;
-        if (lb_compression_sniff(fd, &c, err) < 0)
-            return lb_error_wrap(err, "reading staged %s", what);
-        if (lb_layer_media_type(c) == NULL)
-            return lb_error_setk(err, LB_EKIND_INVALID, 0,
-                                 "%s uses a compression layerbox does not store (only plain, "
-                                 "gzip and zstd layers)",
-                                 what);
-        if (lb_layer_scan(fd, c != LB_COMP_NONE, NULL, NULL, what, &blob->scan, err) < 0)
-            return -1;
-        if (c == LB_COMP_NONE) {
-            blob->scan.diff_id = blob->w.digest;
-            blob->scan.tar_size = blob->w.size;
-            lb_explain("layer",
-                       "%s is a plain tar: its DiffID is its blob digest %s…; %lld "
-                       "entries, %s of files (headers read, data skipped)",
-                       what, lb_short_digest(s1, &blob->w.digest), (long long)blob->scan.files,
-                       lb_human_size(hs, sizeof(hs), (double)blob->scan.unpacked_size));
-        } else {
-            lb_explain("layer",
-                       "%s is %s-compressed (blob %s…): decompressed while hashing, "
-                       "DiffID %s…; %lld entries, %s of files",
-                       what, lb_compression_name(blob->scan.compression),
-                       lb_short_digest(s1, &blob->w.digest),
-                       lb_short_digest(s2, &blob->scan.diff_id), (long long)blob->scan.files,
-                       lb_human_size(hs, sizeof(hs), (double)blob->scan.unpacked_size));
-        }
-        blob->scanned = true;
-    }
-    if (lb_layer_media_type(blob->scan.compression) == NULL)
-        return lb_error_setk(err, LB_EKIND_INVALID, 0,
-                             "%s uses a compression layerbox does not store (only plain, gzip "
-                             "and zstd layers)",
-                             what);
-    if (!lb_digest_equal(&blob->scan.diff_id, want))
+    char s1[20], s2[20];
+    if (blob_as_layer(l, blob, what, err) < 0)
+        return -1;
+    if (!lb_digest_equal(&blob->diff_id, want))
         return lb_error_setk(err, LB_EKIND_INVALID, 0,
                              "%s: its DiffID (sha256 of the uncompressed tar) is %s, but the "
                              "image config's rootfs.diff_ids[%zu] says %s",
-                             what, blob->scan.diff_id.str, i, want->str);
-    lb_explain("layer", "%s: DiffID matches rootfs.diff_ids[%zu]", what, i);
+                             what, blob->diff_id.str, i, want->str);
+    if (blob->compression == LB_COMP_NONE)
+        lb_explain("layer",
+                   "%s is a plain tar: its DiffID is its blob digest %s…; DiffID matches "
+                   "rootfs.diff_ids[%zu]",
+                   what, lb_short_digest(s1, &blob->w.digest), i);
+    else
+        lb_explain("layer",
+                   "%s is %s-compressed (blob %s…): its DiffID %s… is the sha256 of the "
+                   "uncompressed tar; DiffID matches rootfs.diff_ids[%zu]",
+                   what, lb_compression_name(blob->compression),
+                   lb_short_digest(s1, &blob->w.digest), lb_short_digest(s2, want), i);
     out->blob = blob;
     out->diff_id = *want;
-    out->unpacked_size = blob->scan.unpacked_size;
+
+    struct lb_digest chain;
+    lb_chain_id_next(&chain, parent, want);
+    for (size_t k = 0; k < l->nc; k++)
+        if (lb_digest_equal(&l->c[k]->chain, &chain)) {
+            out->layer = l->c[k]; /* another image of this archive has the same layer */
+            return 0;
+        }
+    struct chain_layer *c = lb_xmalloc(sizeof(*c));
+    c->chain = chain;
+    c->diff_id = *want;
+    if (parent) {
+        c->has_parent = true;
+        c->parent = *parent;
+    }
+    if (lb_layers_exists(l->g.store->root_fd, &chain)) {
+        lb_explain("layer", "%s… already unpacked as layers/%s: shared, nothing to unpack%s",
+                   lb_short_digest(s1, want), lb_digest_hex(&chain),
+                   blob->spare.stage ? " (the copy unpacked from the archive is dropped)" : "");
+    } else if (blob->spare.stage) {
+        c->u = blob->spare; /* the files unpacked in the pass */
+        memset(&blob->spare, 0, sizeof(blob->spare));
+    } else if (lb_staging_unpack(&l->g, blob, what, &c->u, err) < 0) {
+        free(c);
+        return -1;
+    }
+    if (c->u.stage)
+        lb_explain("layer", "%s will be layers/%s, named by its ChainID (%s)", what,
+                   lb_digest_hex(&chain),
+                   i == 0 ? "a bottom layer's ChainID is its DiffID"
+                          : "sha256 of the ChainID below, a space and its DiffID");
+    l->c = lb_xrealloc(l->c, (l->nc + 1) * sizeof(*l->c));
+    l->c[l->nc++] = c;
+    out->layer = c;
     return 0;
 }
 
@@ -299,12 +398,13 @@ static int docker_image(struct loader *l, json_t *e, size_t idx, struct lb_error
     for (size_t i = 0; i < n; i++) {
         const char *path = json_string_value(json_array_get(layers, i));
         struct lb_staged *ls = lb_staging_require(&l->g, path, "layer", err);
+        const struct lb_digest *parent = i > 0 ? &p->layers[i - 1].layer->chain : NULL;
         if (ls == NULL || check_blob_name(l, ls, path, err) < 0 ||
-            check_layer(l, ls, &diff_ids[i], i, n, path, &p->layers[i], err) < 0) {
+            check_layer(l, ls, &diff_ids[i], i, n, path, parent, &p->layers[i], err) < 0) {
             pending_free(p);
             return -1;
         }
-        lb_manifest_add_layer(manifest, lb_layer_media_type(ls->scan.compression), &ls->w.digest,
+        lb_manifest_add_layer(manifest, lb_layer_media_type(ls->compression), &ls->w.digest,
                               ls->w.size);
     }
     _cleanup_strv_ char **tags = lb_json_to_strv(json_object_get(e, "RepoTags"));
@@ -500,7 +600,9 @@ static int oci_image(struct loader *l, json_t *desc, char **names, const char *w
         _cleanup_free_ char *lwhere = lb_xasprintf("%s: layers[%zu]", mwhat, i);
         struct lb_staged *ls = descriptor_blob(l, json_array_get(layers, i), lwhere, err);
         _cleanup_free_ char *path = ls ? lb_xstrdup(ls->name) : NULL;
-        if (ls == NULL || check_layer(l, ls, &diff_ids[i], i, n, path, &p->layers[i], err) < 0) {
+        const struct lb_digest *parent = i > 0 ? &p->layers[i - 1].layer->chain : NULL;
+        if (ls == NULL ||
+            check_layer(l, ls, &diff_ids[i], i, n, path, parent, &p->layers[i], err) < 0) {
             pending_free(p);
             return -1;
         }
@@ -539,6 +641,14 @@ static int publish_staged(struct lb_publish *pub, struct lb_staged *st, struct l
 {
     if (st->published)
         return 0;
+    if (st->in_store) {
+        if (!lb_store_has_blob(pub->store, &st->w.digest))
+            return lb_error_set(err, ENOENT,
+                                "blob %s was removed from the store while this load was "
+                                "running: load again",
+                                st->w.digest.str);
+        return 0;
+    }
     if (lb_publish_writer(pub, &st->w, err) < 0)
         return -1;
     st->published = true;
@@ -566,11 +676,27 @@ static void find_existing(struct loader *l, struct pending *p)
     lb_image_free(old);
 }
 
+/* The image's layers, bottom first: each one's parent is in the store before it. */
+static int publish_layers(struct lb_publish *pub, struct pending *p, struct lb_error **err)
+{
+    for (size_t i = 0; i < p->n_layers; i++) {
+        struct chain_layer *c = p->layers[i].layer;
+        if (lb_publish_layer(pub, &c->u, &c->chain, c->has_parent ? &c->parent : NULL, &c->diff_id,
+                             err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int publish_blobs(struct loader *l, struct lb_publish *pub, struct lb_error **err)
 {
     for (size_t k = 0; k < l->np; k++) {
         struct pending *p = l->p[k];
         find_existing(l, p);
+        /* Even an image the store has gets its layers: a store written before layers were
+         * unpacked has only records of them. */
+        if (publish_layers(pub, p, err) < 0)
+            return -1;
         if (p->exists)
             continue;
         for (size_t i = 0; i < p->n_layers; i++)
@@ -585,15 +711,6 @@ static int publish_blobs(struct loader *l, struct lb_publish *pub, struct lb_err
             struct lb_digest d;
             if (lb_publish_blob(pub, &d, p->manifest_json, strlen(p->manifest_json), err) < 0)
                 return -1;
-        }
-        struct lb_digest chain = {{0}};
-        for (size_t i = 0; i < p->n_layers; i++) {
-            struct lb_digest next;
-            lb_chain_id_next(&next, i == 0 ? NULL : &chain, &p->layers[i].diff_id);
-            if (lb_publish_layer(pub, &next, i == 0 ? NULL : &chain, &p->layers[i].diff_id,
-                                 p->layers[i].unpacked_size, err) < 0)
-                return -1;
-            chain = next;
         }
     }
     return 0;
@@ -647,11 +764,20 @@ static int publish_names(struct loader *l, char ***lines, struct lb_error **err)
 
 static int publish(struct loader *l, char ***loaded, struct lb_error **err)
 {
+    struct lb_publish pub = {.store = l->g.store};
+    /* The files of the unpacked layers reach the disk before any rename makes one visible; done
+     * before taking the lock, which other commands wait for. */
+    for (size_t i = 0; i < l->nc && !pub.synced; i++)
+        if (l->c[i]->u.stage != NULL) {
+            if (lb_archive_sync(l->g.store, err) < 0)
+                return -1;
+            pub.synced = true;
+        }
     if (lb_store_lock(l->g.store, err) < 0)
         return -1;
     lb_explain("store", "everything verified; took the store lock: publishing = renaming the "
-                        "staged files into images/blobs/sha256/<digest>");
-    struct lb_publish pub = {.store = l->g.store};
+                        "unpacked layers into layers/<ChainID> and the staged files into "
+                        "images/blobs/sha256/<digest>");
     _cleanup_strv_ char **lines = lb_xmalloc(sizeof(char *));
     int rc = publish_blobs(l, &pub, err);
     if (rc == 0)

@@ -8,7 +8,8 @@
  * The index (names → manifests) lives in store_index.c.
  *
  * Interface: lb_store_default_root, lb_store_open, lb_store_release, lb_store_lock,
- *            lb_store_unlock, lb_store_blob_relpath, lb_store_has_blob, lb_store_blob_open,
+ *            lb_store_unlock, lb_store_driver, lb_store_blob_relpath, lb_store_has_blob,
+ *            lb_store_blob_open,
  *            lb_store_blob_read, lb_store_blob_put, lb_blob_writer_begin/write/finish/publish/
  *            commit/abort, lb_store_layer_record, lb_store_layer_size, lb_store_layer_stage,
  *            lb_store_count,
@@ -21,6 +22,7 @@
 #include "core/json.h"
 #include "core/lock.h"
 #include "core/util.h"
+#include "layer/driver.h"
 #include "layer/layers.h"
 
 #include <dirent.h>
@@ -155,6 +157,20 @@ void lb_store_unlock(struct lb_store *s)
         return;
     lb_lock_release(s->lock_fd);
     s->lock_fd = -1;
+}
+
+int lb_store_driver(struct lb_store *s, const struct lb_driver **out, struct lb_error **err)
+{
+    if (s->driver == NULL) {
+        _cleanup_free_ char *why = NULL;
+        const struct lb_driver *d = NULL;
+        if (lb_driver_select(s->root_fd, s->root, s->requested_driver, &d, &why, err) < 0)
+            return -1;
+        s->driver = d;
+        lb_explain("driver", "%s", why);
+    }
+    *out = s->driver;
+    return 0;
 }
 
 void lb_store_set_image_user_check(struct lb_store *s, lb_image_user_fn fn, void *data)

@@ -28,6 +28,8 @@
 
 typedef char *(*lb_image_user_fn)(void *data, const struct lb_digest *id);
 
+struct lb_driver;
+
 struct lb_store {
     char *root;     /* absolute path of ROOT */
     int root_fd;    /* O_PATH|O_DIRECTORY fd of ROOT */
@@ -36,6 +38,8 @@ struct lb_store {
     int tmp_lock_fd; /* shared flock on ROOT/tmp.lock while this process stages in tmp/ */
     lb_image_user_fn user_fn; /* the containers seam, see lb_store_set_image_user_check */
     void *user_data;
+    const char *requested_driver;   /* --storage-driver (not owned), or NULL; set after open */
+    const struct lb_driver *driver; /* selected by lb_store_driver on first use, else NULL */
 };
 
 /* The default root: $LAYERBOX_ROOT, else /var/lib/layerbox for root, else
@@ -49,6 +53,12 @@ void lb_store_release(struct lb_store *s);
 
 int lb_store_lock(struct lb_store *s, struct lb_error **err);
 void lb_store_unlock(struct lb_store *s);
+
+/* The store's storage driver (layer/driver.h): selected once per lb_store with
+ * lb_driver_select(root_fd, root, s->requested_driver, ...) — which records it in ROOT/driver on a
+ * new store — then cached in s->driver. Unpackers write whiteouts in (*out)->whiteouts' format.
+ * Errors are lb_driver_select's (LB_EKIND_USAGE for an unknown driver or a switch). */
+int lb_store_driver(struct lb_store *s, const struct lb_driver **out, struct lb_error **err);
 
 /* --- blobs ------------------------------------------------------------------------------- */
 
@@ -95,7 +105,10 @@ void lb_blob_writer_abort(struct lb_blob_writer *w);
 /* Thin wrappers over layer/layers.h (which owns ROOT/layers: unpacked layers, short links). */
 
 /* Record a layer's unpacked size under layers/<chainid>/meta.json (atomic), for a layer whose
- * files are not unpacked; an unpacked layer's own meta.json is left as it is (lb_layers_record). */
+ * files are not unpacked; an unpacked layer's own meta.json is left as it is (lb_layers_record).
+ * Issue 2's stop-gap: load and import now unpack every layer and publish it with
+ * lb_layers_publish, so nothing in layerbox writes records any more; records found in stores
+ * written before are still read (lb_store_layer_size) and replaced when the layer is unpacked. */
 int lb_store_layer_record(struct lb_store *s, const struct lb_digest *chain_id,
                           const struct lb_digest *parent_chain, const struct lb_digest *diff_id,
                           int64_t size, struct lb_error **err);

@@ -103,6 +103,7 @@ int lb_layer_unpack(const struct lb_layer_stream_opts *stream_opts, int dirfd,
             lb_error_free(aerr);
         goto out;
     }
+    rc = -1; /* the tar was fine; the bytes after it must be too (gzip trailer, garbage) */
     if (lb_layer_stream_finish(r.stream, &out->stream, err) < 0)
         goto out;
     rc = 0;

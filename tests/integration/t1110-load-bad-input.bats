@@ -93,10 +93,44 @@ bad_load() {
 
 @test "a bad archive into a fresh store leaves only the empty layout" {
     rm -rf "$LB_ROOT"
-    lb images >/dev/null # creates the empty store
+    # creates the empty store and records its storage driver: load picks the driver (and records
+    # it, as any command that needs one does) before it unpacks the first layer
+    lb info >/dev/null
     before=$(store_snapshot "$LB_ROOT")
     for f in flipped-byte.tar missing-blob.tar appended-byte.tar bad-diffid.tar; do
         must_fail -c 1 lb load -i "$(fixture "bad/$f")"
     done
     assert_equal "$(store_snapshot "$LB_ROOT")" "$before"
+}
+
+@test "a bad layer in the middle of an archive leaves no layer, no blob, nothing in tmp/" {
+    # layer 1 is good and new to the store (it is unpacked in the pass), layer 2 breaks the
+    # layer rules (fixtures/out/evil/dotdot.tar: '../evil'), layer 3 is good
+    local d=$LB_TMP/img ids="" i l
+    mkdir -p "$d/l1" "$d/l2" "$d/l3" "$LB_TMP/new/data"
+    echo "a layer the store does not have" >"$LB_TMP/new/data/new.txt"
+    tar -C "$LB_TMP/new" -cf "$d/l1/layer.tar" .
+    cp "$(fixture evil/dotdot.tar)" "$d/l2/layer.tar"
+    cp "$(fixture three-layer-layer3.tar)" "$d/l3/layer.tar"
+    for i in 1 2 3; do
+        ids+="${ids:+,}\"sha256:$(sha256sum <"$d/l$i/layer.tar" | cut -d' ' -f1)\""
+    done
+    printf '{"os":"linux","rootfs":{"type":"layers","diff_ids":[%s]}}' "$ids" >"$d/c.json"
+    printf '[{"Config":"c.json","RepoTags":["bad/middle:1"],"Layers":["l1/layer.tar","l2/layer.tar","l3/layer.tar"]}]' \
+        >"$d/manifest.json"
+    tar -C "$d" -cf "$LB_TMP/middle.tar" .
+    l1=$(sha256sum <"$d/l1/layer.tar" | cut -d' ' -f1)
+    for store in existing fresh; do
+        if [ $store = fresh ]; then
+            rm -rf "$LB_ROOT"
+            lb info >/dev/null
+        fi
+        before=$(store_snapshot "$LB_ROOT")
+        must_fail -c 1 lb load -i "$LB_TMP/middle.tar"
+        assert_one_line_error \
+            "layer 2 of 3 ('l2/layer.tar'): entry '../evil': path leaves the layer ('..')"
+        assert_equal "$(store_snapshot "$LB_ROOT")" "$before" "$store store after the load"
+        [ ! -e "$LB_ROOT/layers/$l1" ] && [ ! -e "$LB_ROOT/images/blobs/sha256/$l1" ]
+        assert_equal "$(ls -A "$LB_ROOT/tmp")" "" "tmp/"
+    done
 }

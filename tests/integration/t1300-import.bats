@@ -91,14 +91,15 @@ config_of() {
 @test "import of something that is not a tar fails and stores nothing" {
     lb import "$(fixture busybox-rootfs.tar)" >/dev/null
     before=$(store_snapshot "$LB_ROOT")
+    # the words of the layer unpacker (layer/unpack.c), which import and load share
     must_fail -c 1 lb import "$(fixture bad/layer-not-tar.tar)" x
-    assert_one_line_error "is not a tar archive"
+    assert_one_line_error "bad/layer-not-tar.tar': cannot read the tar: Unrecognized archive format"
     must_fail -c 1 lb import "$(fixture bad/not-a-tar.bin)"
-    assert_one_line_error "is not a tar archive"
+    assert_one_line_error "bad/not-a-tar.bin': cannot read the tar: Unrecognized archive format"
     must_fail -c 1 lb import "$(fixture bad/empty.tar)"
     assert_one_line_error "is not a tar archive: it is empty"
     must_fail -c 1 lb import "$(fixture bad/truncated.tar)"
-    assert_one_line_error "is not a valid tar archive"
+    assert_one_line_error "/layer.tar': cannot read the tar: Truncated tar archive"
     assert_equal "$(store_snapshot "$LB_ROOT")" "$before"
 }
 
@@ -157,4 +158,39 @@ config_of() {
     assert_equal "$(config_of "$output" | jq -c '[.config.Cmd, .config.Entrypoint]')" '[["/bin/sh","-c","x"],["y"]]'
     run lb import -c 'ENTRYPOINT ["y"]' "$(fixture busybox-rootfs.tar)"
     assert_equal "$(config_of "$output" | jq -c '[.config.Cmd, .config.Entrypoint]')" '[null,["y"]]'
+}
+
+@test "import unpacks the layer into layers/<DiffID>/diff" {
+    load_fixture_ids busybox
+    diff_id=sha256:$(sha256sum <"$(fixture busybox-rootfs.tar)" | cut -d' ' -f1)
+    run lb import "$(fixture busybox-rootfs.tar.zst)" unpacked:1
+    assert_equal "$status" 0
+    d=$LB_ROOT/layers/${diff_id#sha256:}
+    # fixtures/README.md: Debian's static busybox, lb-init, applet symlinks, /tmp 1777, lbuser's home
+    cmp "$d/diff/bin/busybox" /bin/busybox
+    cmp "$d/diff/usr/bin/lb-init" "$(fixture lb-init)"
+    assert_equal "$(readlink "$d/diff/bin/sh")" busybox
+    assert_equal "$(stat -c %a "$d/diff/tmp")" 1777
+    if [ "$(id -u)" -eq 0 ]; then
+        assert_equal "$(stat -c %u:%g "$d/diff/home/lbuser")" 1000:1000
+    fi
+    # one layer: its ChainID is its DiffID, it has no parent
+    assert_equal "$(jq -r .chain_id "$d/meta.json")" "$diff_id"
+    assert_equal "$(jq -r .diff_id "$d/meta.json")" "$diff_id"
+    assert_equal "$(jq -r .parent "$d/meta.json")" null
+    assert_equal "$(jq -r .size "$d/meta.json")" "$LAYER_SIZES"
+    assert_equal "$(ls -A "$LB_ROOT/tmp")" "" "tmp/"
+    # a second import of the same tar shares the layer
+    run --separate-stderr lb --explain import "$(fixture busybox-rootfs.tar)" again:1
+    assert_equal "$status" 0
+    assert_output_contains --stderr "already unpacked as layers/${diff_id#sha256:}: shared"
+    assert_equal "$(find "$LB_ROOT/layers" -name busybox -type f | wc -l)" 1 "copies of busybox"
+}
+
+@test "an import refused for an unsafe entry leaves nothing behind" {
+    lb import "$(fixture busybox-rootfs.tar)" >/dev/null
+    before=$(store_snapshot "$LB_ROOT")
+    must_fail -c 1 lb import "$(fixture evil/symlink-write.tar)" x
+    assert_one_line_error "entry 'escape/written': parent 'escape' is a symlink"
+    assert_equal "$(store_snapshot "$LB_ROOT")" "$before"
 }

@@ -288,7 +288,7 @@ assert_many_union() {
     want="$LB_ROOT/mounts/${IMAGE_ID#sha256:}/merged"
     lb image mount "$THREE" >/dev/null
     must_fail -c 1 lb rmi "$THREE"
-    assert_one_line_error "image is mounted at $want: run 'layerbox image umount"
+    assert_one_line_error "is mounted at $want: run 'layerbox image umount"
     run lb inspect --format '{{.Id}}' "$THREE"
     assert_equal "$output" "$IMAGE_ID"
     lb image umount "$THREE" >/dev/null

@@ -1,6 +1,7 @@
 /* test_archive.c — load, save and import against a temp store, with tiny archives built here
- * (libarchive's writer): every archive form, links, compression, name reporting, and the error
- * paths, each of which must leave the store byte-for-byte as it was.
+ * (libarchive's writer): every archive form, links, compression, name reporting, the layers
+ * unpacked into layers/<ChainID>/diff (in the pass, again from a staged or stored blob, or shared),
+ * and the error paths, each of which must leave the store byte-for-byte as it was.
  *
  * Expected digests are computed here with OpenSSL's SHA256() over bytes this file wrote itself,
  * and expected sizes are the lengths of the file contents it put in the layers. */
@@ -11,6 +12,8 @@
 #include "image/image.h"
 #include "image/store.h"
 #include "layer/chainid.h"
+#include "layer/driver.h"
+#include "layer/layers.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -20,6 +23,7 @@
 #include <openssl/sha.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* --- helpers: digests, blobs in memory ---------------------------------------------------- */
 
@@ -226,9 +230,15 @@ static int setup(void **state)
     struct lb_error *err = NULL;
     if (lb_store_open(&f->store, f->root, &err) < 0)
         fail_msg("open: %s", err->msg);
-    /* the lock file appears on first use: create it now so snapshots compare the rest */
+    /* the lock file appears on first use, and ROOT/driver when a driver is first needed: make
+     * both now so snapshots compare the rest. vfs: no mount, and whiteouts are plain files. */
     assert_int_equal(lb_store_lock(&f->store, &err), 0);
     lb_store_unlock(&f->store);
+    f->store.requested_driver = "vfs";
+    const struct lb_driver *d = NULL;
+    if (lb_store_driver(&f->store, &d, &err) < 0)
+        fail_msg("driver: %s", err->msg);
+    assert_string_equal(d->name, "vfs");
     image_make(&f->im, F_GZIP, "one");
     *state = f;
     return 0;
@@ -338,21 +348,82 @@ static struct lb_image *resolve(struct fx *f, const char *arg)
     return img;
 }
 
-/* The layer records: chain IDs computed here from the DiffIDs, sizes from the file contents. */
-static void assert_layer_records(struct fx *f, const struct image *im)
+/* The chain IDs of im, computed here from the DiffIDs (OCI: ChainID(L1) = DiffID(L1),
+ * ChainID(L2) = sha256(ChainID(L1) + " " + DiffID(L2))). */
+static void chain_ids(const struct image *im, struct lb_digest chain[2])
 {
     struct lb_error *err = NULL;
-    struct lb_digest d[2], chain[2];
-    assert_int_equal(lb_digest_parse(&d[0], im->diff[0], &err), 0);
-    assert_int_equal(lb_digest_parse(&d[1], im->diff[1], &err), 0);
-    chain[0] = d[0];
+    assert_int_equal(lb_digest_parse(&chain[0], im->diff[0], &err), 0);
     char buf[200];
     snprintf(buf, sizeof(buf), "%s %s", im->diff[0], im->diff[1]);
     char c1[72];
     sha(c1, buf, strlen(buf));
     assert_int_equal(lb_digest_parse(&chain[1], c1, &err), 0);
+}
+
+/* Read root/rel into a string (caller frees); NULL when missing. */
+static char *read_in(struct fx *f, const char *rel)
+{
+    char *path = lb_path_join(f->root, rel);
+    char *buf = NULL;
+    size_t len = 0;
+    struct lb_error *err = NULL;
+    if (lb_read_file_at(AT_FDCWD, path, 1 << 20, &buf, &len, &err) < 0) {
+        lb_error_free(err);
+        buf = NULL;
+    }
+    free(path);
+    return buf;
+}
+
+/* The layers are unpacked under their chain IDs: diff/ holds each layer's files (layer1_files,
+ * layer2_files), meta.json the DiffID, the parent and the size of the file contents. */
+static void assert_layers_unpacked(struct fx *f, const struct image *im)
+{
+    struct lb_digest chain[2];
+    chain_ids(im, chain);
+    const char *const *files[2] = {layer1_files, layer2_files};
+    for (int i = 0; i < 2; i++) {
+        assert_true(lb_layers_exists(f->store.root_fd, &chain[i]));
+        for (size_t k = 0; files[i][k]; k += 2) {
+            char *rel = lb_xasprintf("layers/%s/diff/%s", lb_digest_hex(&chain[i]), files[i][k]);
+            char *got = read_in(f, rel);
+            if (got == NULL)
+                fail_msg("%s is missing", rel);
+            assert_string_equal(got, files[i][k + 1]);
+            free(got);
+            free(rel);
+        }
+        struct lb_layer_meta m;
+        struct lb_error *err = NULL;
+        assert_int_equal(lb_layers_read_meta(f->store.root_fd, &chain[i], &m, &err), 0);
+        assert_string_equal(m.diff_id.str, im->diff[i]);
+        assert_int_equal(m.has_parent, i == 1);
+        if (i == 1)
+            assert_string_equal(m.parent.str, chain[0].str);
+        assert_int_equal(m.size, i == 0 ? LAYER1_SIZE : LAYER2_SIZE);
+        assert_int_equal(m.format, LB_WHITEOUT_FILES);
+        lb_layer_meta_release(&m);
+    }
     assert_int_equal(lb_store_layer_size(&f->store, &chain[0]), LAYER1_SIZE);
     assert_int_equal(lb_store_layer_size(&f->store, &chain[1]), LAYER2_SIZE);
+}
+
+/* Nothing is left in ROOT/tmp. */
+static void assert_tmp_empty(struct fx *f)
+{
+    char *tmp = lb_path_join(f->root, "tmp");
+    int n = 0;
+    DIR *d = opendir(tmp);
+    assert_non_null(d);
+    for (struct dirent *de; (de = readdir(d)) != NULL;)
+        if (de->d_name[0] != '.') {
+            fprintf(stderr, "left in tmp/: %s\n", de->d_name);
+            n++;
+        }
+    closedir(d);
+    assert_int_equal(n, 0);
+    free(tmp);
 }
 
 /* --- archive builders --------------------------------------------------------------------- */
@@ -418,7 +489,7 @@ static char *oci_archive(struct fx *f, const char *name, const char *index_json)
 
 /* --- load: the good forms ----------------------------------------------------------------- */
 
-static void test_archive__load_docker_legacy_reports_tags_and_records_layers(void **state)
+static void test_archive__load_docker_legacy_reports_tags_and_unpacks_layers(void **state)
 {
     struct fx *f = *state;
     char *p = docker_archive(f, "d.tar", F_NONE, NULL);
@@ -437,16 +508,8 @@ static void test_archive__load_docker_legacy_reports_tags_and_records_layers(voi
     assert_int_equal(img->layers[1].size, (int64_t)f->im.stored[1].len);
     assert_string_equal(lb_json_str(lb_json_obj(img->manifest_json, "config"), "mediaType"),
                         LB_MT_OCI_CONFIG);
-    assert_layer_records(f, &f->im);
-    /* nothing left in tmp/ */
-    char *tmp = lb_path_join(f->root, "tmp");
-    int n = 0;
-    DIR *d = opendir(tmp);
-    for (struct dirent *de; (de = readdir(d)) != NULL;)
-        n += de->d_name[0] != '.';
-    closedir(d);
-    assert_int_equal(n, 0);
-    free(tmp);
+    assert_layers_unpacked(f, &f->im);
+    assert_tmp_empty(f);
     lb_image_free(img);
     lb_strv_free(lines);
     free(p);
@@ -490,7 +553,7 @@ static void test_archive__load_follows_symlinks_and_hardlinks_inside_the_archive
     assert_int_equal(lb_strv_len(lines), 1);
     char *want = lb_xasprintf("Loaded image ID: %s", im->id);
     assert_string_equal(lines[0], want);
-    assert_layer_records(f, im);
+    assert_layers_unpacked(f, im);
     free(want);
     lb_strv_free(lines);
     blob_free(&m);
@@ -535,7 +598,7 @@ static void test_archive__load_oci_archive_keeps_the_manifest_and_its_name(void 
     struct lb_image *img = resolve(f, "oci:2");
     assert_string_equal(img->id.str, f->im.id);
     assert_string_equal(img->manifest.str, f->im.manifest_digest);
-    assert_layer_records(f, &f->im);
+    assert_layers_unpacked(f, &f->im);
     lb_image_free(img);
     lb_strv_free(lines);
     free(p);
@@ -581,7 +644,7 @@ static void test_archive__load_oci_layout_directory(void **state)
     assert_int_equal(system(cmd), 0);
     char **lines = load_ok(f, dir);
     assert_string_equal(lines[0], "Loaded image: oci:2");
-    assert_layer_records(f, &f->im);
+    assert_layers_unpacked(f, &f->im);
     lb_strv_free(lines);
     free(cmd);
     free(dir);
@@ -971,7 +1034,7 @@ static void test_archive__load_rejects_bad_configs_and_layers(void **state)
     char *cfg = lb_xasprintf("{\"rootfs\":{\"diff_ids\":[\"%s\"]}}", tdig);
     struct ent lt = {.name = "text.tar", .data = &text};
     p = docker_archive_with_config(f, cfg, "[\"text.tar\"]", &lt, 1);
-    load_fails(f, p, "layer 1 of 1 ('text.tar') is not a tar archive");
+    load_fails(f, p, "layer 1 of 1 ('text.tar'): cannot read the tar: Unrecognized archive format");
     free(p);
     free(cfg);
     blob_free(&text);
@@ -1132,7 +1195,7 @@ static void test_archive__load_undoes_what_it_published_when_a_later_step_fails(
     char *idx = lb_path_join(f->root, "images/index.json");
     write_file(idx, "{\"no\":\"manifests\"}", 18);
     load_fails(f, p, "manifests");
-    /* layers/ being a file: the layer record fails after the blobs were published */
+    /* layers/ being a file: publishing the first layer fails */
     write_file(idx, "{\"schemaVersion\":2,\"manifests\":[]}", 35);
     char *layers = lb_path_join(f->root, "layers");
     assert_int_equal(rmdir(layers), 0);
@@ -1141,6 +1204,271 @@ static void test_archive__load_undoes_what_it_published_when_a_later_step_fails(
     free(layers);
     free(idx);
     free(p);
+}
+
+/* --- load: unpacking ------------------------------------------------------------------------ */
+
+/* gzip of bytes (zlib, gzip framing), for a file that looks like a layer and is not one. */
+static struct blob gzip_of(const void *data, size_t len)
+{
+    z_stream z;
+    memset(&z, 0, sizeof(z));
+    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    size_t cap = deflateBound(&z, (uLong)len) + 64;
+    struct blob b = {lb_xmalloc(cap), 0};
+    z.next_in = (unsigned char *)data;
+    z.avail_in = (uInt)len;
+    z.next_out = b.data;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    b.len = cap - z.avail_out;
+    deflateEnd(&z);
+    return b;
+}
+
+static struct blob read_whole(const char *path);
+
+/* The content of layers/<chain>/diff/<path> (caller frees), or NULL. */
+static char *diff_file(struct fx *f, const char *chain, const char *path)
+{
+    char *rel = lb_xasprintf("layers/%s/diff/%s", chain + 7, path);
+    char *got = read_in(f, rel);
+    free(rel);
+    return got;
+}
+
+/* Three images in one archive: A = [l1, l2], B = [l2] alone (l2 is its bottom layer: another
+ * chain), C = A's layers with another config. l2's blob is unpacked in the pass for one chain and
+ * again, from its staged file, for the other; A and C share both chains. */
+static void test_archive__load_unpacks_a_blob_once_per_chain_and_shares_chains(void **state)
+{
+    struct fx *f = *state;
+    struct image *im = &f->im;
+    struct image c;
+    image_make(&c, F_GZIP, "three"); /* same layers as f->im, another config */
+    char *cfg_b = lb_xasprintf("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":"
+                               "\"layers\",\"diff_ids\":[\"%s\"]}}",
+                               im->diff[1]);
+    struct blob b = blob_str(cfg_b);
+    char *man = lb_xasprintf("[{\"Config\":\"a.json\",\"RepoTags\":[\"a\"],\"Layers\":[\"l1.tar\","
+                             "\"l2.tar\"]},{\"Config\":\"b.json\",\"RepoTags\":[\"b\"],\"Layers\":["
+                             "\"l2.tar\"]},{\"Config\":\"c.json\",\"RepoTags\":[\"c\"],\"Layers\":"
+                             "[\"l1.tar\",\"l2.tar\"]}]");
+    struct blob m = blob_str(man);
+    struct ent e[] = {
+        {.name = "l1.tar", .data = &im->stored[0]}, {.name = "l2.tar", .data = &im->stored[1]},
+        {.name = "a.json", .data = &im->config},    {.name = "b.json", .data = &b},
+        {.name = "c.json", .data = &c.config},      {.name = "manifest.json", .data = &m},
+    };
+    char *p = path_in(f, "three.tar");
+    write_tar_file(p, F_NONE, e, LB_ARRAY_SIZE(e));
+    char **lines = load_ok(f, p);
+    assert_int_equal(lb_strv_len(lines), 3);
+    assert_layers_unpacked(f, im);
+    /* l2 as a bottom layer: its ChainID is its DiffID */
+    struct lb_digest alone;
+    struct lb_error *err = NULL;
+    assert_int_equal(lb_digest_parse(&alone, im->diff[1], &err), 0);
+    assert_true(lb_layers_exists(f->store.root_fd, &alone));
+    char *motd = diff_file(f, im->diff[1], "etc/motd");
+    assert_non_null(motd);
+    assert_string_equal(motd, "welcome\n");
+    free(motd);
+    assert_int_equal(lb_layers_count(f->store.root_fd), 3); /* C shares A's two chains */
+    assert_tmp_empty(f);
+    lb_strv_free(lines);
+    free(p);
+    blob_free(&m);
+    free(man);
+    blob_free(&b);
+    free(cfg_b);
+    image_free(&c);
+}
+
+/* A blob named by a digest the store has is not read: even garbage under that name loads, because
+ * the store's bytes are the ones the name promises. */
+static void test_archive__load_does_not_read_a_blob_the_store_has(void **state)
+{
+    struct fx *f = *state;
+    struct image *im = &f->im;
+    char *p = oci_archive(f, "o.tar", NULL);
+    lb_strv_free(load_ok(f, p));
+    char *before = snapshot(f);
+    /* the same OCI archive, its layer blobs replaced by other bytes */
+    struct blob junk = blob_str("these bytes are never read");
+    struct blob saved[2] = {im->stored[0], im->stored[1]};
+    im->stored[0] = junk;
+    im->stored[1] = junk;
+    free(p);
+    p = oci_archive(f, "o2.tar", NULL);
+    im->stored[0] = saved[0];
+    im->stored[1] = saved[1];
+    char **lines = load_ok(f, p);
+    assert_string_equal(lines[0], "Loaded image: oci:2");
+    char *after = snapshot(f);
+    assert_string_equal(before, after);
+    assert_layers_unpacked(f, im);
+    lb_strv_free(lines);
+    free(before);
+    free(after);
+    blob_free(&junk);
+    free(p);
+}
+
+/* A store from before layers were unpacked has only layer records (meta.json, no diff/): loading
+ * the image again unpacks its layers from the store's blobs, replacing the records. */
+static void test_archive__load_unpacks_layers_a_store_only_has_records_of(void **state)
+{
+    struct fx *f = *state;
+    struct image *im = &f->im;
+    char *p = oci_archive(f, "o.tar", NULL);
+    lb_strv_free(load_ok(f, p));
+    struct lb_digest chain[2], diff[2];
+    chain_ids(im, chain);
+    struct lb_error *err = NULL;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(lb_digest_parse(&diff[i], im->diff[i], &err), 0);
+        assert_int_equal(lb_store_lock(&f->store, &err), 0);
+        assert_int_equal(lb_layers_remove(f->store.root_fd, &chain[i], &err), 0);
+        assert_int_equal(
+            lb_store_layer_record(&f->store, &chain[i], i ? &chain[0] : NULL, &diff[i], 1, &err),
+            0);
+        lb_store_unlock(&f->store);
+        assert_false(lb_layers_exists(f->store.root_fd, &chain[i]));
+    }
+    lb_strv_free(load_ok(f, p));
+    assert_layers_unpacked(f, im); /* sizes are the real ones again, not the records' 1 */
+    assert_tmp_empty(f);
+    free(p);
+}
+
+/* A docker 25 archive whose layer (named by its digest) is gzip of text: it looks like a layer,
+ * fails to unpack in the pass, is still staged whole (its name is checked against all of its
+ * bytes), and the image is refused naming the layer. A tar with an unsafe entry is refused with
+ * the entry and the rule. */
+static void test_archive__load_refuses_a_layer_that_looked_like_one_and_is_not(void **state)
+{
+    struct fx *f = *state;
+    const char text[] = "not a tar, only text; gzip makes it look like a layer\n";
+    struct blob gz = gzip_of(text, strlen(text));
+    char gd[72], td[72];
+    sha(gd, gz.data, gz.len);
+    sha(td, text, strlen(text));
+    char *name = lb_xasprintf("blobs/sha256/%s", gd + 7);
+    char *layers = lb_xasprintf("[\"%s\"]", name);
+    char *cfg = lb_xasprintf("{\"rootfs\":{\"diff_ids\":[\"%s\"]}}", td);
+    struct ent lg = {.name = name, .data = &gz};
+    char *p = docker_archive_with_config(f, cfg, layers, &lg, 1);
+    char *needle =
+        lb_xasprintf("layer 1 of 1 ('%s'): cannot read the tar: Unrecognized archive format", name);
+    load_fails(f, p, needle);
+    free(needle);
+    free(p);
+
+    /* the same file in an archive that does not use it as a layer: loads */
+    struct ent e2[] = {lg,
+                       {.name = "l1.tar", .data = &f->im.stored[0]},
+                       {.name = "l2.tar", .data = &f->im.stored[1]}};
+    free(cfg);
+    cfg = lb_xasprintf("{\"rootfs\":{\"diff_ids\":[\"%s\",\"%s\"]}}", f->im.diff[0], f->im.diff[1]);
+    p = docker_archive_with_config(f, cfg, "[\"l1.tar\",\"l2.tar\"]", e2, 3);
+    lb_strv_free(load_ok(f, p));
+    assert_tmp_empty(f);
+    free(p);
+
+    /* a gzip layer with a byte after its end: a valid tar inside, but the blob is not a gzip
+     * stream (the check comes after the tar was applied: the failure must still count) */
+    struct blob gl = make_tar(F_GZIP, layer1_files);
+    gl.data = lb_xrealloc(gl.data, gl.len + 1);
+    gl.data[gl.len++] = '!';
+    free(cfg);
+    cfg = lb_xasprintf("{\"rootfs\":{\"diff_ids\":[\"%s\"]}}", f->im.diff[0]);
+    struct ent eg = {.name = "gz.tar", .data = &gl};
+    p = docker_archive_with_config(f, cfg, "[\"gz.tar\"]", &eg, 1);
+    load_fails(f, p, "layer 1 of 1 ('gz.tar'): unexpected data after the end of the gzip stream");
+    assert_tmp_empty(f);
+    free(p);
+    blob_free(&gl);
+
+    /* an unsafe entry */
+    struct blob x = blob_str("x");
+    struct ent bad[] = {{.name = "ok", .data = &x}, {.name = "../escape", .data = &x}};
+    char *bp = path_in(f, "bad-layer.tar");
+    write_tar_file(bp, F_GZIP, bad, 2);
+    struct blob bl = read_whole(bp);
+    /* its DiffID: of the uncompressed tar */
+    char *bp2 = path_in(f, "bad-layer-plain.tar");
+    write_tar_file(bp2, F_NONE, bad, 2);
+    struct blob plain = read_whole(bp2);
+    char pd[72];
+    sha(pd, plain.data, plain.len);
+    free(cfg);
+    cfg = lb_xasprintf("{\"rootfs\":{\"diff_ids\":[\"%s\",\"%s\"]}}", f->im.diff[0], pd);
+    struct ent e3[] = {{.name = "l1.tar", .data = &f->im.stored[0]},
+                       {.name = "evil.tar", .data = &bl}};
+    p = docker_archive_with_config(f, cfg, "[\"l1.tar\",\"evil.tar\"]", e3, 2);
+    load_fails(f, p, "layer 2 of 2 ('evil.tar'): entry '../escape': path leaves the layer ('..')");
+    assert_tmp_empty(f);
+    free(p);
+    blob_free(&plain);
+    blob_free(&bl);
+    free(bp2);
+    free(bp);
+    blob_free(&x);
+    free(cfg);
+    free(layers);
+    free(name);
+    blob_free(&gz);
+}
+
+static int fake_probe_ok(int root_fd, const char *root, struct lb_error **err)
+{
+    (void)root_fd;
+    (void)root;
+    (void)err;
+    return 0;
+}
+
+/* With the overlay driver, a whiteout becomes a 0/0 character device (root only: mknod). */
+static void test_archive__load_writes_overlay_whiteouts_for_the_overlay_driver(void **state)
+{
+    struct fx *f = *state;
+    if (geteuid() != 0)
+        skip();
+    struct fx g = {.dir = f->dir, .root = path_in(f, "root-overlay")};
+    struct lb_error *err = NULL;
+    assert_int_equal(lb_store_open(&g.store, g.root, &err), 0);
+    g.store.requested_driver = "overlay";
+    lb_driver_set_probe(fake_probe_ok);
+    const struct lb_driver *d = NULL;
+    assert_int_equal(lb_store_driver(&g.store, &d, &err), 0);
+    lb_driver_set_probe(NULL);
+    assert_string_equal(d->name, "overlay");
+    /* layer 2 deletes layer 1's etc/hostname */
+    static const char *const wh_files[] = {"etc/.wh.hostname", "", NULL};
+    struct blob l2 = make_tar(F_NONE, wh_files);
+    char d2[72];
+    sha(d2, l2.data, l2.len);
+    char *cfg = lb_xasprintf("{\"rootfs\":{\"diff_ids\":[\"%s\",\"%s\"]}}", f->im.diff[0], d2);
+    struct ent e[] = {{.name = "l1.tar", .data = &f->im.stored[0]},
+                      {.name = "wh.tar", .data = &l2}};
+    char *p = docker_archive_with_config(f, cfg, "[\"l1.tar\",\"wh.tar\"]", e, 2);
+    lb_strv_free(load_ok(&g, p));
+    char buf[200];
+    snprintf(buf, sizeof(buf), "%s %s", f->im.diff[0], d2);
+    char c2[72];
+    sha(c2, buf, strlen(buf));
+    char *dev = lb_xasprintf("%s/layers/%s/diff/etc/hostname", g.root, c2 + 7);
+    struct stat st;
+    assert_int_equal(lstat(dev, &st), 0);
+    assert_true(S_ISCHR(st.st_mode));
+    assert_int_equal(st.st_rdev, 0);
+    free(dev);
+    free(p);
+    free(cfg);
+    blob_free(&l2);
+    lb_store_release(&g.store);
+    free(g.root);
 }
 
 /* --- save ----------------------------------------------------------------------------------- */
@@ -1486,6 +1814,16 @@ static void test_archive__import_plain_gzip_and_zstd_store_the_plain_tar(void **
         struct lb_digest d;
         assert_int_equal(lb_digest_parse(&d, f->im.diff[0], &err), 0);
         assert_int_equal(lb_store_layer_size(&f->store, &d), LAYER1_SIZE);
+        /* and unpacked: a one-layer image's ChainID is its DiffID */
+        char *host = diff_file(f, f->im.diff[0], "etc/hostname");
+        char *tool = diff_file(f, f->im.diff[0], "bin/tool");
+        assert_non_null(host);
+        assert_non_null(tool);
+        assert_string_equal(host, "box\n");
+        assert_string_equal(tool, "#!/bin/sh\necho hi\n");
+        free(host);
+        free(tool);
+        assert_tmp_empty(f);
         lb_image_free(img);
         free(p);
         blob_free(&t);
@@ -1544,7 +1882,7 @@ static void test_archive__import_reports_corrupt_compressed_data(void **state)
     struct lb_digest id;
     struct lb_error *err = NULL;
     assert_int_equal(import_file(f, p, &o, &id, &err), -1);
-    assert_error_contains(err, "'big.tar.gz': gzip data is corrupt");
+    assert_error_contains(err, "'big.tar.gz': corrupt gzip data");
     char *after = snapshot(f);
     assert_string_equal(before, after);
     free(before);
@@ -1566,7 +1904,7 @@ static void test_archive__import_errors_leave_the_store_untouched(void **state)
         const char *needle;
     } cases[] = {
         {"this is not a tar archive, only text that goes on and on......", NULL, NULL,
-         "'in.tar' is not a tar archive"},
+         "'in.tar': cannot read the tar: Unrecognized archive format"},
         {"", NULL, NULL, "is not a tar archive: it is empty"},
         {NULL, "Bad", NULL, "invalid reference format"},
         {NULL, "x@sha256:0000000000000000000000000000000000000000000000000000000000000000", NULL,
@@ -1591,6 +1929,23 @@ static void test_archive__import_errors_leave_the_store_untouched(void **state)
         free(before);
         free(after);
     }
+    /* a tar with an entry that leaves the layer: refused, its staging removed */
+    struct blob x = blob_str("x");
+    struct ent bad[] = {{.name = "fine", .data = &x}, {.name = "../../escape", .data = &x}};
+    write_tar_file(p, F_ZSTD, bad, 2);
+    {
+        char *before = snapshot(f);
+        struct lb_import_opts o = {.ref = "ok", .source = "in.tar"};
+        struct lb_digest id;
+        struct lb_error *err = NULL;
+        assert_int_equal(import_file(f, p, &o, &id, &err), -1);
+        assert_error_contains(err, "'in.tar': entry '../../escape': path leaves the layer ('..')");
+        char *after = snapshot(f);
+        assert_string_equal(before, after);
+        free(before);
+        free(after);
+    }
+    blob_free(&x);
     /* a failure after publishing (index.json broken) removes the layer, config and manifest */
     write_file(p, ok.data, ok.len);
     char *idx = lb_path_join(f->root, "images/index.json");
@@ -1613,7 +1968,7 @@ static void test_archive__import_errors_leave_the_store_untouched(void **state)
 
 LB_UNIT_MAIN(
     cmocka_unit_test_setup_teardown(
-        test_archive__load_docker_legacy_reports_tags_and_records_layers, setup, teardown),
+        test_archive__load_docker_legacy_reports_tags_and_unpacks_layers, setup, teardown),
     cmocka_unit_test_setup_teardown(test_archive__load_reads_gzip_and_zstd_outer_archives, setup,
                                     teardown),
     cmocka_unit_test_setup_teardown(
@@ -1651,6 +2006,16 @@ LB_UNIT_MAIN(
                                     teardown),
     cmocka_unit_test_setup_teardown(
         test_archive__load_undoes_what_it_published_when_a_later_step_fails, setup, teardown),
+    cmocka_unit_test_setup_teardown(
+        test_archive__load_unpacks_a_blob_once_per_chain_and_shares_chains, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_archive__load_does_not_read_a_blob_the_store_has, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(test_archive__load_unpacks_layers_a_store_only_has_records_of,
+                                    setup, teardown),
+    cmocka_unit_test_setup_teardown(
+        test_archive__load_refuses_a_layer_that_looked_like_one_and_is_not, setup, teardown),
+    cmocka_unit_test_setup_teardown(
+        test_archive__load_writes_overlay_whiteouts_for_the_overlay_driver, setup, teardown),
     cmocka_unit_test_setup_teardown(
         test_archive__save_docker_archive_has_plain_layers_named_by_diff_id, setup, teardown),
     cmocka_unit_test_setup_teardown(test_archive__save_oci_archive_keeps_blobs_as_stored, setup,

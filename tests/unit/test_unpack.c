@@ -238,6 +238,26 @@ static void test_unpack__a_rejected_entry_is_named_with_the_layer(void **state)
     free(tar.data);
 }
 
+/* The tar itself is complete; what follows the gzip stream is garbage. Unpack must fail (the
+ * stream's finish reports it), not succeed with an error left behind. */
+static void test_unpack__garbage_after_a_complete_gzip_layer_fails(void **state)
+{
+    (void)state;
+    struct buf tar = make_tar("f", 3);
+    struct buf gz = gzip_of(tar);
+    gz.data = lb_xrealloc(gz.data, gz.len + 4);
+    memcpy(gz.data + gz.len, "junk", 4);
+    gz.len += 4;
+    struct target t = target_new();
+    struct lb_unpack_result r;
+    struct lb_error *err = NULL;
+    assert_int_equal(unpack(gz, t.fd, false, 0, &r, &err), -1);
+    assert_error_contains(err, "after the end of the gzip stream");
+    target_free(&t);
+    free(gz.data);
+    free(tar.data);
+}
+
 /* A stream failure reaches libarchive as a read error; the stream's own message is reported. */
 static void test_unpack__truncated_compressed_input_reports_the_streams_error(void **state)
 {
@@ -369,6 +389,7 @@ static void test_unpack__decompression_bomb_stops_at_the_stream_limit(void **sta
 }
 
 LB_UNIT_MAIN(
+    cmocka_unit_test(test_unpack__garbage_after_a_complete_gzip_layer_fails),
     cmocka_unit_test(test_unpack__plain_tar_is_unpacked_and_both_digests_are_the_tars),
     cmocka_unit_test(test_unpack__gzip_layer_is_unpacked_with_blob_digest_and_diff_id),
     cmocka_unit_test(test_unpack__zstd_layer_is_unpacked_with_blob_digest_and_diff_id),
