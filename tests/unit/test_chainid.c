@@ -100,6 +100,27 @@ static void test_chainid__images_sharing_a_base_share_its_chain_ids(void **state
     assert_false(lb_digest_equal(&ids1[2], &ids2[2]));
 }
 
+/* The image-spec's own test (identity/chainid_test.go) uses the readable, deliberately invalid
+ * identifiers "sha256:a", "sha256:b", "sha256:c": ChainID(A|B) = sha256("sha256:a sha256:b"),
+ * ChainID(A|B|C) = sha256(ChainID(A|B) + " sha256:c"). Expected values from sha256sum:
+ *     printf '%s' "sha256:a sha256:b" | sha256sum
+ *     printf '%s' "sha256:970a…73a8 sha256:c" | sha256sum */
+static void test_chainid__matches_the_image_spec_test_vectors(void **state)
+{
+    (void)state;
+    struct lb_digest in[3];
+    snprintf(in[0].str, sizeof(in[0].str), "sha256:a");
+    snprintf(in[1].str, sizeof(in[1].str), "sha256:b");
+    snprintf(in[2].str, sizeof(in[2].str), "sha256:c");
+    struct lb_digest out[3];
+    lb_chain_ids(out, in, 3);
+    assert_string_equal(out[0].str, "sha256:a");
+    assert_string_equal(out[1].str,
+                        "sha256:970a948bffa8de94d6e22d747ba8c95030e6e546909f98f54e99a13005e173a8");
+    assert_string_equal(out[2].str,
+                        "sha256:dee159b33409cefa3f6eda71539f006014283e9d9130c18a1dea7bd8a33c9b1b");
+}
+
 static void test_chainid__no_layers_writes_nothing(void **state)
 {
     (void)state;
@@ -110,7 +131,8 @@ static void test_chainid__no_layers_writes_nothing(void **state)
     assert_memory_equal(&out, &sentinel, sizeof(out));
 }
 
-LB_UNIT_MAIN(cmocka_unit_test(test_chainid__bottom_layer_chain_id_is_its_diff_id),
+LB_UNIT_MAIN(cmocka_unit_test(test_chainid__matches_the_image_spec_test_vectors),
+             cmocka_unit_test(test_chainid__bottom_layer_chain_id_is_its_diff_id),
              cmocka_unit_test(test_chainid__upper_layers_hash_parent_space_diff_id),
              cmocka_unit_test(test_chainid__order_of_layers_matters),
              cmocka_unit_test(test_chainid__the_same_layer_twice_gets_a_new_chain_id),
