@@ -164,6 +164,12 @@ int main(int argc, char **argv)
     rc = cmd->fn(&cli, argc - idx, argv + idx, &err);
     if (rc < 0)
         rc = report(&cli, err);
+    if (cli.store_open && cli.store.skipped_devices > 0)
+        lb_cli_warn("%llu device node%s in the layers %s not created: making device nodes needs "
+                    "root",
+                    (unsigned long long)cli.store.skipped_devices,
+                    cli.store.skipped_devices == 1 ? "" : "s",
+                    cli.store.skipped_devices == 1 ? "was" : "were");
 out:
     if (fflush(stdout) != 0 && rc == 0) {
         fprintf(stderr, "layerbox: cannot write output: %s\n", strerror(errno));

@@ -198,6 +198,7 @@ int lb_archive_unpack(struct lb_store *s, const struct lb_layer_stream_opts *opt
     }
     out->stage = stage;
     out->format = d->whiteouts;
+    s->skipped_devices += out->res.stats.skipped_devices;
     return 0;
 }
 

@@ -36,6 +36,8 @@ struct lb_store {
     int lock_fd;    /* >= 0 while the store lock is held */
     int lock_depth; /* nested lb_store_lock calls */
     int tmp_lock_fd; /* shared flock on ROOT/tmp.lock while this process stages in tmp/ */
+    uint64_t skipped_devices; /* device nodes layers asked for but this process could not create
+                                 (not root): the CLI says so in one warning line */
     lb_image_user_fn user_fn; /* the containers seam, see lb_store_set_image_user_check */
     void *user_data;
     const char *requested_driver;   /* --storage-driver (not owned), or NULL; set after open */
