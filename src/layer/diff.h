@@ -43,8 +43,8 @@ struct lb_diff_stats {
 /* An overlay upper directory: character device 0/0 → `.wh.NAME`; a directory with xattr
  * trusted.overlay.opaque="y" → the directory, then `DIR/.wh..wh..opq`; trusted.overlay.* xattrs
  * are never copied into the tar. Writes a plain tar to out_fd.
- * trusted.overlay.redirect (redirect_dir=on) is ignored: layerbox mounts without it, so a renamed
- * lower directory is a full copy in the upper plus a whiteout of the old name. */
+ * trusted.overlay.redirect is ignored: writable layers are mounted with redirect_dir=off (and
+ * metacopy=off), so a renamed lower directory is a full copy in the upper plus a whiteout. */
 int lb_diff_overlay_upper(int upper_fd, int out_fd, struct lb_diff_stats *st,
                           struct lb_error **err);
 

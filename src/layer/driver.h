@@ -57,8 +57,10 @@ int lb_driver_select(int root_fd, const char *root, const char *requested,
  * Caller frees. */
 char *lb_overlay_lowerdir(char *const *links, size_t n, struct lb_error **err);
 
-/* The whole overlay mount option string: "lowerdir=…[,upperdir=…,workdir=…]" (upper and work
- * both or neither; ',' ':' and '\' in them are backslash-escaped, as overlayfs expects). The
+/* The whole overlay mount option string: "lowerdir=…[,upperdir=…,workdir=…,redirect_dir=off,
+ * metacopy=off]" (upper and work both or neither; ',' ':' and '\' in them are backslash-escaped,
+ * as overlayfs expects; the two "off" options keep the upper dir a plain changeset that diff.c
+ * can read, whatever the kernel's defaults). The
  * kernel takes at most one page of options: a string of limit bytes or more is an error that
  * names its length (limit 0 = the page size). Caller frees. */
 char *lb_overlay_options(const char *lowerdir, const char *upper, const char *work, size_t limit,

@@ -92,6 +92,10 @@ char *lb_overlay_options(const char *lowerdir, const char *upper, const char *wo
         add_escaped(&sb, upper);
         lb_strbuf_adds(&sb, ",workdir=");
         add_escaped(&sb, work);
+        /* A writable layer must hold plain files and whiteouts only, so that diff.c can turn it
+         * into a changeset: no directory renames recorded as redirect xattrs, no metadata-only
+         * copy-ups. Kernels built with those features on by default would otherwise use them. */
+        lb_strbuf_adds(&sb, ",redirect_dir=off,metacopy=off");
     }
     if (sb.len >= limit) {
         size_t len = sb.len;

@@ -417,7 +417,8 @@ static void test_driver__options_escape_separators_in_upper_and_work(void **stat
     struct lb_error *err = NULL;
     char *s = lb_overlay_options("l/A:l/B", "/s,t:o\\re/upper", "/w", 0, &err);
     assert_non_null(s);
-    assert_string_equal(s, "lowerdir=l/A:l/B,upperdir=/s\\,t\\:o\\\\re/upper,workdir=/w");
+    assert_string_equal(s, "lowerdir=l/A:l/B,upperdir=/s\\,t\\:o\\\\re/upper,workdir=/"
+                           "w,redirect_dir=off,metacopy=off");
     free(s);
 }
 
