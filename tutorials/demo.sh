@@ -4,8 +4,9 @@
 #   sh tutorials/demo.sh build/layerbox fixtures/out
 #
 # Loads the three-layer fixture image into a temp store, lists it, shows its history and its
-# layers, checks its ID against sha256sum, tags it, saves it, removes it, and loads the saved
-# copy back under the same ID. The load is run with --explain, so the engine narrates it.
+# layers, checks its ID against sha256sum, mounts the union of its layers (overlay as root,
+# else a vfs copy) and looks inside, tags it, saves it, removes it, and loads the saved copy
+# back under the same ID. The load is run with --explain, so the engine narrates it.
 # Exits non-zero as soon as a step fails or a check disagrees; the temp store is always removed.
 # LB_DEMO_PAUSE=SECONDS waits between steps (for a live audience); default 0.
 # POSIX sh on purpose: the Makefile runs it with `sh`.
@@ -22,7 +23,8 @@ FIXTURES=$2
     { echo "demo: no '$FIXTURES/three-layer.ids' (run 'make fixtures')" >&2; exit 2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/layerbox-demo.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# An image left mounted (a failed check below) is unmounted before the store is removed.
+trap '"$LB" --root "$STORE" image umount -f layerbox-fixtures/three-layer >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 STORE=$work/store
 pause=${LB_DEMO_PAUSE:-0}
@@ -96,6 +98,21 @@ run inspect --format '{{.RootFS.Layers}}' layerbox-fixtures/three-layer
 layers=$("$LB" --root "$STORE" inspect --format '{{.RootFS.Layers}}' layerbox-fixtures/three-layer)
 check "the fixture's three DiffIDs" [ "$layers" = "[$DIFF_IDS]" ]
 
+say "The layers stack into one file system. Each changes the ones below it:"
+run layers layerbox-fixtures/three-layer
+
+say "image mount shows the union: the top copy of each file wins, a whiteout hides one."
+show layerbox image mount layerbox-fixtures/three-layer
+merged=$("$LB" --root "$STORE" image mount layerbox-fixtures/three-layer)
+echo "$merged"
+show cat "$merged/data/change.txt"
+cat "$merged/data/change.txt"
+check "data/change.txt is layer 2's version" \
+    [ "$(cat "$merged/data/change.txt")" = "change: version 2, from layer 2" ]
+check "data/remove.txt, whited out by layer 2, is not there" [ ! -e "$merged/data/remove.txt" ]
+run image umount layerbox-fixtures/three-layer
+check "and unmounted" [ ! -e "$merged" ]
+
 say "A tag is a second pointer to the same image; nothing is copied."
 run tag layerbox-fixtures/three-layer demo/tour:v1
 run images
@@ -121,4 +138,4 @@ run load -i "$work/tour.tar"
 id2=$("$LB" --root "$STORE" images -q --no-trunc)
 check "the round trip kept the image ID" [ "$id2" = "$IMAGE_ID" ]
 
-say "That was layerbox. Chapter 1 goes slower: tutorials/01-images-are-layers.md"
+say "That was layerbox. The tutorials go slower: tutorials/01-images-are-layers.md, then 02-union-file-system.md"
