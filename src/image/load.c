@@ -213,12 +213,16 @@ static int blob_as_layer(struct loader *l, struct lb_staged *blob, const char *w
         return 0;
     if (blob->not_layer) {
         /* The pass named it by its path; name it as the image's layer now. */
-        const char *msg = blob->not_layer->msg;
+        const char *msg = blob->not_layer->msg, *sep = ": ";
         size_t k = strlen(blob->name);
-        if (strncmp(msg, blob->name, k) == 0 && strncmp(msg + k, ": ", 2) == 0)
-            msg += k + 2;
-        return lb_error_setk(err, blob->not_layer->kind, blob->not_layer->code, "%s: %s", what,
-                             msg);
+        if (strncmp(msg, blob->name, k) == 0 && strncmp(msg + k, ": ", 2) == 0) {
+            msg += k + 2; /* "<name>: corrupt gzip data" */
+        } else if (strncmp(msg, blob->name, k) == 0 && msg[k] == ' ') {
+            msg += k + 1; /* "<name> expands beyond …": the sentence goes on after the name */
+            sep = " ";
+        }
+        return lb_error_setk(err, blob->not_layer->kind, blob->not_layer->code, "%s%s%s", what,
+                             sep, msg);
     }
     struct lb_digest d;
     if (blob->in_store && known_diff_id(l, &blob->w.digest, &d)) {

@@ -222,6 +222,15 @@ valid_flip() {
     evil gzip-bomb-entries "expands beyond the 67108864-byte limit (a decompression bomb?)"
 }
 
+@test "the bomb's load error names the layer once, in one sentence" {
+    export LB_MAX_LAYER_BYTES=67108864
+    refused "expands beyond" load -i "$(fixture evil/gzip-bomb-entries.docker.tar)"
+    # "layer 1 of 1 ('<v1id>/layer.tar') expands beyond …": the path appears exactly once
+    [[ $stderr =~ ^layerbox:\ layer\ 1\ of\ 1\ \(\'([0-9a-f]{64}/layer\.tar)\'\)\ expands\ beyond ]]
+    local path=${BASH_REMATCH[1]}
+    assert_equal "$(grep -o "$path" <<<"$stderr" | wc -l)" 1
+}
+
 # --- truncated and junk input --------------------------------------------------------------
 
 @test "a plain layer cut inside a file's data is refused" {
