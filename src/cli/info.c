@@ -87,6 +87,6 @@ int lb_cmd_info(struct lb_cli *cli, int argc, char **argv, struct lb_error **err
     printf("Blobs Size: %s (%lld bytes)\n",
            lb_human_size(size, sizeof(size), (double)counts.blob_bytes),
            (long long)counts.blob_bytes);
-    printf("Layer Records: %zu\n", counts.layers);
+    printf("Layers: %zu\n", counts.layers);
     return 0;
 }

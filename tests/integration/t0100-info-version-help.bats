@@ -61,10 +61,12 @@ commands() {
     lb load -i "$(fixture three-layer.oci.tar)" >/dev/null
     # The OCI archives' blobs are stored as they are: manifest + config + layers per image.
     load_fixture_ids busybox
+    layers=$LAYER_COUNT
     blobs=$((2 + LAYER_COUNT))
     bytes=$((MANIFEST_SIZE + CONFIG_SIZE))
     for s in $LAYER_BLOB_SIZES; do bytes=$((bytes + s)); done
     load_fixture_ids three-layer
+    layers=$((layers + LAYER_COUNT)) # the two images share no layer
     blobs=$((blobs + 2 + LAYER_COUNT))
     bytes=$((bytes + MANIFEST_SIZE + CONFIG_SIZE))
     for s in $LAYER_BLOB_SIZES; do bytes=$((bytes + s)); done
@@ -74,6 +76,7 @@ commands() {
     [[ $output == *"Images: 2"* ]]
     [[ $output == *"Blobs: $blobs"* ]]
     [[ $output == *"($bytes bytes)"* ]]
+    [[ $output == *"Layers: $layers"* ]]
     run lb info --format '{{.Images}} {{.Blobs}} {{.BlobsSize}} {{.RootDir}}'
     assert_equal "$output" "2 $blobs $bytes $LB_ROOT"
 }
