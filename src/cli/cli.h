@@ -19,12 +19,12 @@
 #include "image/store.h"
 
 struct lb_cli {
-    char *root;            /* --root, else the default root */
-    bool explain;          /* --explain or LAYERBOX_EXPLAIN=1 */
+    char *root;                 /* --root, else the default root */
+    bool explain;               /* --explain or LAYERBOX_EXPLAIN=1 */
     const char *storage_driver; /* --storage-driver, or NULL */
     struct lb_store store;
     bool store_open;
-    int fail_code;         /* exit code for -1 returns; commands may change it */
+    int fail_code; /* exit code for -1 returns; commands may change it */
 };
 
 /* Open the store on first use. */
@@ -49,11 +49,29 @@ int lb_cli_getopt(int argc, char **argv, const char *shortopts, const struct opt
 /* Print a command's usage text to stdout. */
 void lb_cli_usage(const char *text);
 
+/* One option of a command whose options only record what they were given. Set one of flag,
+ * value and list (none: a flag that is accepted and ignored). */
+struct lb_cli_opt {
+    const char *name;   /* long name: "force" for --force */
+    char shortname;     /* 'f' for -f; 0 for the long name only */
+    bool *flag;         /* a flag: set to true */
+    const char **value; /* takes a value: the last one given (a pointer into argv) */
+    char ***list;       /* takes a value and may be repeated: each one appended (lb_strv_push) */
+};
+
+/* Parse a command's options with lb_cli_getopt (so with its errors), from opts (ended by {0}; NULL
+ * for a command with no option but --help), plus --help/-h, which prints usage with lb_cli_usage.
+ * Returns 1 to go on (the positional arguments start at optind), 0 when --help printed the usage
+ * (the command returns 0), -1 on error (err set): a command goes `if (r <= 0) return r;`. */
+int lb_cli_options(int argc, char **argv, const char *usage, const struct lb_cli_opt *opts,
+                   struct lb_error **err);
+
 /* A usage error: "<msg> (see 'layerbox <cmd> --help')". Returns -1. */
 int lb_cli_usage_error(struct lb_error **err, const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Require between min and max positional arguments (max < 0: no limit), from optind. */
+/* Require between min and max positional arguments (max < 0: no limit; max == 0: "accepts no
+ * arguments"), from optind. */
 int lb_cli_nargs(int argc, char **argv, int min, int max, struct lb_error **err);
 
 /* Parse a non-negative integer option value. */
@@ -62,6 +80,11 @@ int lb_cli_parse_uint(const char *cmd, const char *flag, const char *s, unsigned
 
 /* Print a warning line "layerbox: warning: ..." to stderr. */
 void lb_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* For a command that tries every argument and fails if any failed (inspect, rmi): make e the
+ * last error, after printing the one it replaces (if any) as main.c prints the last one,
+ * "layerbox: <message>" on stderr (stdout flushed first, so the lines keep their order). */
+void lb_cli_keep_last(struct lb_error **last, struct lb_error *e);
 
 /* Commands (one file each). */
 int lb_cmd_version(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);

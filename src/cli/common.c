@@ -1,7 +1,7 @@
 /* common.c — option parsing and output helpers shared by the command files.
  *
- * Interface: lb_cli_store, lb_cli_getopt, lb_cli_usage, lb_cli_usage_error, lb_cli_nargs,
- *            lb_cli_parse_uint, lb_cli_warn
+ * Interface: lb_cli_store, lb_cli_getopt, lb_cli_usage, lb_cli_options, lb_cli_usage_error,
+ *            lb_cli_nargs, lb_cli_parse_uint, lb_cli_warn, lb_cli_keep_last
  */
 #include "cli/cli.h"
 #include "core/cleanup.h"
@@ -62,10 +62,64 @@ void lb_cli_usage(const char *text)
     fputs(text, stdout);
 }
 
+/* The getopt value of opts[i]: its short name, else one above every character. */
+static int opt_val(const struct lb_cli_opt *opts, size_t i)
+{
+    return opts[i].shortname ? opts[i].shortname : 256 + (int)i;
+}
+
+int lb_cli_options(int argc, char **argv, const char *usage, const struct lb_cli_opt *opts,
+                   struct lb_error **err)
+{
+    size_t n = 0;
+    while (opts && opts[n].name)
+        n++;
+    /* The getopt_long tables, --help last as the commands always had it. */
+    _cleanup_free_ struct option *longopts = lb_xmalloc((n + 2) * sizeof(*longopts));
+    _cleanup_free_ char *shortopts = lb_xmalloc(2 * n + 2);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool takes_value = opts[i].value || opts[i].list;
+        longopts[i] = (struct option){opts[i].name, takes_value ? required_argument : no_argument,
+                                      NULL, opt_val(opts, i)};
+        if (opts[i].shortname) {
+            shortopts[k++] = opts[i].shortname;
+            if (takes_value)
+                shortopts[k++] = ':';
+        }
+    }
+    longopts[n] = (struct option){"help", no_argument, NULL, 'h'};
+    longopts[n + 1] = (struct option){NULL, 0, NULL, 0};
+    shortopts[k++] = 'h';
+    shortopts[k] = '\0';
+
+    int c;
+    while ((c = lb_cli_getopt(argc, argv, shortopts, longopts, err)) != -1) {
+        if (c == 'h') {
+            lb_cli_usage(usage);
+            return 0;
+        }
+        size_t i = 0;
+        while (i < n && opt_val(opts, i) != c)
+            i++;
+        if (i == n)
+            return -1; /* -2: lb_cli_getopt set err */
+        if (opts[i].value)
+            *opts[i].value = optarg;
+        else if (opts[i].list)
+            lb_strv_push(opts[i].list, optarg);
+        else if (opts[i].flag)
+            *opts[i].flag = true;
+    }
+    return 1;
+}
+
 int lb_cli_nargs(int argc, char **argv, int min, int max, struct lb_error **err)
 {
     int n = argc - optind;
     if (n < min || (max >= 0 && n > max)) {
+        if (max == 0)
+            return lb_cli_usage_error(err, argv[0], "\"%s\" accepts no arguments", argv[0]);
         if (min == max)
             return lb_cli_usage_error(err, argv[0], "\"%s\" requires exactly %d argument%s",
                                       argv[0], min, min == 1 ? "" : "s");
@@ -98,4 +152,15 @@ void lb_cli_warn(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+void lb_cli_keep_last(struct lb_error **last, struct lb_error *e)
+{
+    if (*last != NULL) {
+        _cleanup_free_ char *msg = lb_error_string(*last);
+        fflush(stdout);
+        fprintf(stderr, "layerbox: %s\n", msg);
+        lb_error_free(*last);
+    }
+    *last = e;
 }

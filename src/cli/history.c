@@ -35,12 +35,7 @@ static const char history_usage[] =
     "\n"
     "Show the history of an image: the step behind each layer, newest first.\n"
     "\n"
-    "Options:\n"
-    "      --format string   Format output using a custom template:\n"
-    "                        'table': table with column headers (default)\n"
-    "                        'table TEMPLATE': table using the given Go template\n"
-    "                        'json': one JSON object per line\n"
-    "                        'TEMPLATE': the given Go template per row\n"
+    "Options:\n" LB_OUT_FORMAT_USAGE
     "                        fields: .ID .CreatedSince .CreatedAt .CreatedBy .Size .Comment\n"
     "  -H, --human[=true]    Print sizes and dates in human readable format (default true;\n"
     "                        -H=false prints bytes and RFC 3339 times)\n"
@@ -106,12 +101,9 @@ static json_t *row_json(const struct history_opts *o, const char *id, const json
     _cleanup_free_ char *by_cut = o->no_trunc ? NULL : lb_out_ellipsis(by, CREATED_BY_MAX);
     const char *comment = lb_json_str(entry, "comment");
     /* Keys in sorted order: docker's --format json prints its fields as a sorted map. */
-    json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "Comment", comment ? comment : "",
-                            "CreatedAt", at, "CreatedBy", by_cut ? by_cut : by, "CreatedSince",
-                            since, "ID", id, "Size", sz);
-    if (row == NULL)
-        lb_oom();
-    return row;
+    return lb_out_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "Comment", comment ? comment : "",
+                       "CreatedAt", at, "CreatedBy", by_cut ? by_cut : by, "CreatedSince", since,
+                       "ID", id, "Size", sz);
 }
 
 /* The ID of the image at each depth of the parent chain, "<missing>" once it ends. */
@@ -150,20 +142,17 @@ static int history(struct lb_cli *cli, const struct history_opts *o, const char 
     const char *deflt = o->quiet   ? HISTORY_QUIET
                         : o->human ? HISTORY_TABLE
                                    : HISTORY_TABLE_NOT_HUMAN;
-    const char *format = o->format && strcmp(o->format, "table") != 0 ? o->format : NULL;
     struct lb_out out;
-    if (lb_out_init(&out, format, deflt, 0, err) < 0)
+    if (lb_out_init(&out, o->format, deflt, 0, err) < 0)
         return -1;
     int rc = -1;
     struct lb_store *s = NULL;
     struct lb_image *img = NULL;
     int64_t *sizes = NULL;
     struct id_walk walk = {0};
-    _cleanup_json_ json_t *header = json_pack(
+    _cleanup_json_ json_t *header = lb_out_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE", "CreatedSince", "CREATED", "CreatedAt",
         "CREATED AT", "CreatedBy", "CREATED BY", "Size", "SIZE", "Comment", "COMMENT");
-    if (header == NULL)
-        lb_oom();
     if (lb_cli_store(cli, &s, err) < 0)
         goto out;
     img = lb_store_resolve(s, arg, err);

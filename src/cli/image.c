@@ -70,8 +70,10 @@ struct image_mount {
     char *merged;             /* ROOT/mounts/<hex>/merged */
 };
 
-static void image_mount_release(struct image_mount *m)
+/* Unlock the store and free what image_mount_open made. */
+static void image_mount_close(struct image_mount *m)
 {
+    lb_store_unlock(m->store);
     lb_image_free(m->img);
     free(m->chains);
     free(m->rel);
@@ -113,16 +115,27 @@ static int image_mount_prepare(struct image_mount *m, struct lb_cli *cli, const 
     return 0;
 }
 
+/* Lock the store and prepare m for arg: what both subcommands start with. On success the caller
+ * ends with image_mount_close; on failure there is nothing to close. */
+static int image_mount_open(struct image_mount *m, struct lb_cli *cli, const char *arg,
+                            struct lb_error **err)
+{
+    *m = (struct image_mount){0};
+    if (lb_cli_store(cli, &m->store, err) < 0 || lb_store_lock(m->store, err) < 0)
+        return -1;
+    if (image_mount_prepare(m, cli, arg, err) < 0) {
+        image_mount_close(m);
+        return -1;
+    }
+    return 0;
+}
+
 static int do_mount(struct lb_cli *cli, const char *arg, struct lb_error **err)
 {
-    struct image_mount m = {0};
-    if (lb_cli_store(cli, &m.store, err) < 0)
-        return -1;
-    if (lb_store_lock(m.store, err) < 0)
+    struct image_mount m;
+    if (image_mount_open(&m, cli, arg, err) < 0)
         return -1;
     int rc = -1;
-    if (image_mount_prepare(&m, cli, arg, err) < 0)
-        goto out;
     for (size_t i = 0; i < m.img->n_layers; i++) {
         if (!lb_layers_exists(m.store->root_fd, &m.chains[i])) {
             lb_error_set(err, 0, "image %s has layers that are not unpacked: load it again", arg);
@@ -164,22 +177,18 @@ static int do_mount(struct lb_cli *cli, const char *arg, struct lb_error **err)
     printf("%s\n", m.merged);
     rc = 0;
 out:
-    lb_store_unlock(m.store);
-    image_mount_release(&m);
+    image_mount_close(&m);
     return rc;
 }
 
 static int do_umount(struct lb_cli *cli, const char *arg, bool force, struct lb_error **err)
 {
-    struct image_mount m = {0};
-    if (lb_cli_store(cli, &m.store, err) < 0)
-        return -1;
-    if (lb_store_lock(m.store, err) < 0)
+    struct image_mount m;
+    if (image_mount_open(&m, cli, arg, err) < 0)
         return -1;
     int rc = -1;
     unsigned long count = 0;
-    if (image_mount_prepare(&m, cli, arg, err) < 0 ||
-        lb_image_mount_count(m.store->root_fd, &m.img->id, &count, err) < 0)
+    if (lb_image_mount_count(m.store->root_fd, &m.img->id, &count, err) < 0)
         goto out;
     if (count == 0) {
         lb_error_set(err, 0, "image %s is not mounted", arg);
@@ -206,25 +215,15 @@ static int do_umount(struct lb_cli *cli, const char *arg, bool force, struct lb_
     printf("%s\n", lb_digest_hex(&m.img->id));
     rc = 0;
 out:
-    lb_store_unlock(m.store);
-    image_mount_release(&m);
+    image_mount_close(&m);
     return rc;
 }
 
 static int cmd_mount(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
 {
-    static const struct option longopts[] = {
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
-    while ((c = lb_cli_getopt(argc, argv, "h", longopts, err)) != -1) {
-        if (c == 'h') {
-            lb_cli_usage(mount_usage);
-            return 0;
-        }
-        return -1;
-    }
+    int r = lb_cli_options(argc, argv, mount_usage, NULL, err);
+    if (r <= 0)
+        return r;
     if (lb_cli_nargs(argc, argv, 1, 1, err) < 0)
         return -1;
     return do_mount(cli, argv[optind], err);
@@ -232,25 +231,11 @@ static int cmd_mount(struct lb_cli *cli, int argc, char **argv, struct lb_error 
 
 static int cmd_umount(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
 {
-    static const struct option longopts[] = {
-        {"force", no_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     bool force = false;
-    int c;
-    while ((c = lb_cli_getopt(argc, argv, "fh", longopts, err)) != -1) {
-        switch (c) {
-        case 'f':
-            force = true;
-            break;
-        case 'h':
-            lb_cli_usage(umount_usage);
-            return 0;
-        default:
-            return -1;
-        }
-    }
+    const struct lb_cli_opt opts[] = {{"force", 'f', .flag = &force}, {0}};
+    int r = lb_cli_options(argc, argv, umount_usage, opts, err);
+    if (r <= 0)
+        return r;
     if (lb_cli_nargs(argc, argv, 1, 1, err) < 0)
         return -1;
     return do_umount(cli, argv[optind], force, err);
@@ -267,22 +252,14 @@ int lb_cmd_image(struct lb_cli *cli, int argc, char **argv, struct lb_error **er
         {"umount", "image umount", cmd_umount},
         {"unmount", "image umount", cmd_umount},
     };
-    static const struct option longopts[] = {
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     if (argc < 2)
         return lb_cli_usage_error(err, argv[0], "\"image\" requires a command: mount or umount");
     if (argv[1][0] == '-') {
         /* An option before the subcommand: only --help, with the usual errors for the rest. */
         char *opt_argv[] = {argv[0], argv[1], NULL};
-        int c = lb_cli_getopt(2, opt_argv, "h", longopts, err);
-        if (c == 'h') {
-            lb_cli_usage(image_usage);
-            return 0;
-        }
-        if (c == -2)
-            return -1;
+        int r = lb_cli_options(2, opt_argv, image_usage, NULL, err);
+        if (r <= 0)
+            return r;
     }
     for (size_t i = 0; i < LB_ARRAY_SIZE(subs); i++) {
         if (strcmp(argv[1], subs[i].name) != 0)

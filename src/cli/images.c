@@ -46,12 +46,7 @@ static const char images_usage[] =
     "  -a, --all             Show all images (default hides intermediate images)\n"
     "      --digests         Show digests (the manifest digest of each image)\n"
     "  -f, --filter filter   Filter output based on conditions provided:\n"
-    "                        dangling=true|false, reference=PATTERN (glob)\n"
-    "      --format string   Format output using a custom template:\n"
-    "                        'table': table with column headers (default)\n"
-    "                        'table TEMPLATE': table using the given Go template\n"
-    "                        'json': one JSON object per line\n"
-    "                        'TEMPLATE': the given Go template per row\n"
+    "                        dangling=true|false, reference=PATTERN (glob)\n" LB_OUT_FORMAT_USAGE
     "                        fields: .ID .Repository .Tag .Digest .CreatedSince .CreatedAt\n"
     "                        .Size .Containers\n"
     "      --no-trunc        Don't truncate output\n"
@@ -133,15 +128,12 @@ static json_t *row_json(const struct images_opts *o, const struct lb_image *img,
     snprintf(id, sizeof(id), "%.12s", lb_digest_hex(&img->id));
     lb_human_size(size, sizeof(size), (double)img->size);
     /* Keys in sorted order: docker's --format json prints its fields as a sorted map. */
-    json_t *row = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers", "N/A", "CreatedAt",
-        created ? created_at(at, sizeof(at), created) : "N/A", "CreatedSince",
-        lb_out_since(since, sizeof(since), created), "Digest", img->manifest.str, "ID",
-        o->no_trunc ? img->id.str : id, "Repository", repo, "SharedSize", "N/A", "Size", size,
-        "Tag", tag, "UniqueSize", "N/A", "VirtualSize", size);
-    if (row == NULL)
-        lb_oom();
-    return row;
+    return lb_out_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers",
+                       "N/A", "CreatedAt", created ? created_at(at, sizeof(at), created) : "N/A",
+                       "CreatedSince", lb_out_since(since, sizeof(since), created), "Digest",
+                       img->manifest.str, "ID", o->no_trunc ? img->id.str : id, "Repository", repo,
+                       "SharedSize", "N/A", "Size", size, "Tag", tag, "UniqueSize", "N/A",
+                       "VirtualSize", size);
 }
 
 /* The rows of one image (none when the filters drop it). */
@@ -179,14 +171,11 @@ static int image_rows(const struct images_opts *o, struct lb_out *out, struct lb
 
 static json_t *header_json(void)
 {
-    json_t *h = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID",
-                          "IMAGE ID", "Repository", "REPOSITORY", "Tag", "TAG", "Digest", "DIGEST",
-                          "CreatedSince", "CREATED", "CreatedAt", "CREATED AT", "Size", "SIZE",
-                          "VirtualSize", "SIZE", "Containers", "CONTAINERS", "SharedSize",
-                          "SHARED SIZE", "UniqueSize", "UNIQUE SIZE");
-    if (h == NULL)
-        lb_oom();
-    return h;
+    return lb_out_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE ID",
+                       "Repository", "REPOSITORY", "Tag", "TAG", "Digest", "DIGEST", "CreatedSince",
+                       "CREATED", "CreatedAt", "CREATED AT", "Size", "SIZE", "VirtualSize", "SIZE",
+                       "Containers", "CONTAINERS", "SharedSize", "SHARED SIZE", "UniqueSize",
+                       "UNIQUE SIZE");
 }
 
 static int list(struct lb_cli *cli, struct images_opts *o, struct lb_error **err)
@@ -195,10 +184,8 @@ static int list(struct lb_cli *cli, struct images_opts *o, struct lb_error **err
     const char *deflt = o->quiet ? IMAGES_QUIET : o->digests ? IMAGES_TABLE_DIGEST : IMAGES_TABLE;
     const char *format = o->format;
     _cleanup_free_ char *widened = NULL;
-    if (format && *format && strcmp(format, "table") == 0)
-        format = NULL;
-    if (format && *format && o->digests && lb_str_has_prefix(format, "table") &&
-        !lb_out_mentions(format, "Digest"))
+    if (format && o->digests && lb_str_has_prefix(format, "table") &&
+        strcmp(format, "table") != 0 && !lb_out_mentions(format, "Digest"))
         format = widened = lb_xasprintf("%s\\t{{.Digest}}", format);
     struct lb_out out;
     if (lb_out_init(&out, format, deflt, 0, err) < 0)

@@ -31,28 +31,13 @@ static const char import_usage[] =
 
 int lb_cmd_import(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
 {
-    static const struct option opts[] = {{"change", required_argument, NULL, 'c'},
-                                         {"message", required_argument, NULL, 'm'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     _cleanup_strv_ char **changes = lb_xmalloc(sizeof(char *));
     const char *message = NULL;
-    int c;
-    while ((c = lb_cli_getopt(argc, argv, "c:m:h", opts, err)) != -1) {
-        switch (c) {
-        case 'c':
-            lb_strv_push(&changes, optarg);
-            break;
-        case 'm':
-            message = optarg;
-            break;
-        case 'h':
-            lb_cli_usage(import_usage);
-            return 0;
-        default:
-            return -1;
-        }
-    }
+    const struct lb_cli_opt opts[] = {
+        {"change", 'c', .list = &changes}, {"message", 'm', .value = &message}, {0}};
+    int r = lb_cli_options(argc, argv, import_usage, opts, err);
+    if (r <= 0)
+        return r;
     if (lb_cli_nargs(argc, argv, 1, 2, err) < 0)
         return -1;
     const char *source = argv[optind];

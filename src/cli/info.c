@@ -32,27 +32,13 @@ static const char info_usage[] =
 
 int lb_cmd_info(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
 {
-    static const struct option longopts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *format = NULL;
-    int c;
-    while ((c = lb_cli_getopt(argc, argv, "f:h", longopts, err)) != -1) {
-        switch (c) {
-        case 'f':
-            format = optarg;
-            break;
-        case 'h':
-            lb_cli_usage(info_usage);
-            return 0;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc)
-        return lb_cli_usage_error(err, argv[0], "\"%s\" accepts no arguments", argv[0]);
+    const struct lb_cli_opt opts[] = {{"format", 'f', .value = &format}, {0}};
+    int r = lb_cli_options(argc, argv, info_usage, opts, err);
+    if (r <= 0)
+        return r;
+    if (lb_cli_nargs(argc, argv, 0, 0, err) < 0)
+        return -1;
     struct lb_store *s = NULL;
     if (lb_cli_store(cli, &s, err) < 0)
         return -1;
@@ -70,12 +56,10 @@ int lb_cmd_info(struct lb_cli *cli, int argc, char **argv, struct lb_error **err
 
     if (format != NULL && *format != '\0') {
         _cleanup_json_ json_t *j =
-            json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "RootDir", s->root, "Driver",
-                      driver->name, "DriverReason", reason, "Images", (json_int_t)counts.images,
-                      "Blobs", (json_int_t)counts.blobs, "BlobsSize", (json_int_t)counts.blob_bytes,
-                      "Layers", (json_int_t)counts.layers);
-        if (j == NULL)
-            lb_oom();
+            lb_out_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "RootDir", s->root, "Driver",
+                        driver->name, "DriverReason", reason, "Images", (json_int_t)counts.images,
+                        "Blobs", (json_int_t)counts.blobs, "BlobsSize",
+                        (json_int_t)counts.blob_bytes, "Layers", (json_int_t)counts.layers);
         return lb_out_object(format, j, err) < 0 ? -1 : 0;
     }
 

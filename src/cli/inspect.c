@@ -28,39 +28,13 @@ static const char inspect_usage[] =
     "                        ('json': each image as one line of JSON)\n"
     "  -h, --help            Print this help\n";
 
-/* Report every failure but the last here (main.c prints the last one the same way). */
-static void keep_last(struct lb_error **last, struct lb_error *e)
-{
-    if (*last != NULL) {
-        _cleanup_free_ char *msg = lb_error_string(*last);
-        fflush(stdout);
-        fprintf(stderr, "layerbox: %s\n", msg);
-        lb_error_free(*last);
-    }
-    *last = e;
-}
-
 int lb_cmd_inspect(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
 {
-    static const struct option longopts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *format = NULL;
-    int c;
-    while ((c = lb_cli_getopt(argc, argv, "f:h", longopts, err)) != -1) {
-        switch (c) {
-        case 'f':
-            format = optarg;
-            break;
-        case 'h':
-            lb_cli_usage(inspect_usage);
-            return 0;
-        default:
-            return -1;
-        }
-    }
+    const struct lb_cli_opt opts[] = {{"format", 'f', .value = &format}, {0}};
+    int r = lb_cli_options(argc, argv, inspect_usage, opts, err);
+    if (r <= 0)
+        return r;
     if (lb_cli_nargs(argc, argv, 1, -1, err) < 0)
         return -1;
 
@@ -80,7 +54,7 @@ int lb_cmd_inspect(struct lb_cli *cli, int argc, char **argv, struct lb_error **
         struct lb_error *e = NULL;
         struct lb_image *img = lb_store_resolve(s, argv[i], &e);
         if (img == NULL) {
-            keep_last(&last, e);
+            lb_cli_keep_last(&last, e);
             continue;
         }
         json_t *j = lb_image_inspect_json(img);
@@ -88,7 +62,7 @@ int lb_cmd_inspect(struct lb_cli *cli, int argc, char **argv, struct lb_error **
         if (templated && lb_out_row(&out, j, &e) < 0) {
             /* a template error is the same for every image: stop here */
             json_decref(j);
-            keep_last(&last, e);
+            lb_cli_keep_last(&last, e);
             break;
         }
         json_array_append_new(all, j);
@@ -98,7 +72,7 @@ int lb_cmd_inspect(struct lb_cli *cli, int argc, char **argv, struct lb_error **
     if (templated) {
         struct lb_error *e = NULL;
         if (lb_out_flush(&out, NULL, &e) < 0)
-            keep_last(&last, e);
+            lb_cli_keep_last(&last, e);
         lb_out_release(&out);
     } else {
         _cleanup_free_ char *text = lb_json_dump_pretty(all);

@@ -33,12 +33,7 @@ static const char layers_usage[] =
     "size, and how many paths it adds, changes and deletes (with the deleted paths, its\n"
     "whiteouts).\n"
     "\n"
-    "Options:\n"
-    "      --format string   Format output using a custom template:\n"
-    "                        'table': table with column headers (default)\n"
-    "                        'table TEMPLATE': table using the given Go template\n"
-    "                        'json': one JSON object per line\n"
-    "                        'TEMPLATE': the given Go template per row\n"
+    "Options:\n" LB_OUT_FORMAT_USAGE
     "                        fields: .Index .ChainID .DiffID .Size .Added .Changed .Deleted\n"
     "                        .Whiteouts .Opaques\n"
     "      --no-trunc        Don't truncate output\n"
@@ -86,8 +81,8 @@ static char *whiteouts_text(const struct lb_layer_meta *m, bool no_trunc)
 static json_t *row_json(const struct layers_opts *o, size_t index, const struct lb_digest *chain,
                         const struct lb_layer_info *info, const struct lb_layer_meta *m)
 {
-    char idx[24], cid[80], did[80], size[32] = "-", added[24], changed[24], deleted[24],
-        opaques[24];
+    char idx[24], cid[80], did[80], size[32] = "-";
+    char added[24], changed[24], deleted[24], opaques[24];
     snprintf(idx, sizeof(idx), "%zu", index);
     id_text(cid, sizeof(cid), chain, o->no_trunc);
     id_text(did, sizeof(did), &info->diff_id, o->no_trunc);
@@ -100,20 +95,16 @@ static json_t *row_json(const struct layers_opts *o, size_t index, const struct 
     count_text(opaques, sizeof(opaques), m, m ? m->opaques : 0);
     _cleanup_free_ char *wh = whiteouts_text(m, o->no_trunc);
     /* Keys in sorted order, as docker's --format json prints a sorted map. */
-    json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Added", added,
-                            "ChainID", cid, "Changed", changed, "Deleted", deleted, "DiffID", did,
-                            "Index", idx, "Opaques", opaques, "Size", size, "Whiteouts", wh);
-    if (row == NULL)
-        lb_oom();
-    return row;
+    return lb_out_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Added", added, "ChainID",
+                       cid, "Changed", changed, "Deleted", deleted, "DiffID", did, "Index", idx,
+                       "Opaques", opaques, "Size", size, "Whiteouts", wh);
 }
 
 static int layers(struct lb_cli *cli, const struct layers_opts *o, const char *arg,
                   struct lb_error **err)
 {
-    const char *format = o->format && strcmp(o->format, "table") != 0 ? o->format : NULL;
     struct lb_out out;
-    if (lb_out_init(&out, format, LAYERS_TABLE, 0, err) < 0) {
+    if (lb_out_init(&out, o->format, LAYERS_TABLE, 0, err) < 0) {
         lb_out_release(&out);
         return -1;
     }
@@ -122,12 +113,10 @@ static int layers(struct lb_cli *cli, const struct layers_opts *o, const char *a
     struct lb_image *img = NULL;
     _cleanup_free_ struct lb_digest *chains = NULL;
     _cleanup_free_ struct lb_digest *diffs = NULL;
-    _cleanup_json_ json_t *header = json_pack(
+    _cleanup_json_ json_t *header = lb_out_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Index", "#", "ChainID", "CHAIN ID",
         "DiffID", "DIFF ID", "Size", "SIZE", "Added", "ADDED", "Changed", "CHANGED", "Deleted",
         "DELETED", "Whiteouts", "WHITEOUTS", "Opaques", "OPAQUES");
-    if (header == NULL)
-        lb_oom();
     if (lb_cli_store(cli, &s, err) < 0)
         goto out;
     img = lb_store_resolve(s, arg, err);
@@ -167,30 +156,12 @@ out:
 
 int lb_cmd_layers(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
 {
-    enum { OPT_NO_TRUNC = 256, OPT_FORMAT };
-    static const struct option longopts[] = {
-        {"no-trunc", no_argument, NULL, OPT_NO_TRUNC},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     struct layers_opts o = {0};
-    int c;
-    while ((c = lb_cli_getopt(argc, argv, "h", longopts, err)) != -1) {
-        switch (c) {
-        case OPT_NO_TRUNC:
-            o.no_trunc = true;
-            break;
-        case OPT_FORMAT:
-            o.format = optarg;
-            break;
-        case 'h':
-            lb_cli_usage(layers_usage);
-            return 0;
-        default:
-            return -1;
-        }
-    }
+    const struct lb_cli_opt opts[] = {
+        {"no-trunc", 0, .flag = &o.no_trunc}, {"format", 0, .value = &o.format}, {0}};
+    int r = lb_cli_options(argc, argv, layers_usage, opts, err);
+    if (r <= 0)
+        return r;
     if (lb_cli_nargs(argc, argv, 1, 1, err) < 0)
         return -1;
     return layers(cli, &o, argv[optind], err);

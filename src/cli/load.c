@@ -32,28 +32,17 @@ static const char load_usage[] =
 
 int lb_cmd_load(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
 {
-    static const struct option opts[] = {{"input", required_argument, NULL, 'i'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     const char *input = NULL;
-    int c;
-    while ((c = lb_cli_getopt(argc, argv, "i:qh", opts, err)) != -1) {
-        switch (c) {
-        case 'i':
-            input = optarg;
-            break;
-        case 'q':
-            break;
-        case 'h':
-            lb_cli_usage(load_usage);
-            return 0;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc)
-        return lb_cli_usage_error(err, argv[0], "\"load\" accepts no arguments");
+    const struct lb_cli_opt opts[] = {
+        {"input", 'i', .value = &input},
+        {"quiet", 'q', .flag = NULL}, /* accepted, and nothing to silence */
+        {0},
+    };
+    int r = lb_cli_options(argc, argv, load_usage, opts, err);
+    if (r <= 0)
+        return r;
+    if (lb_cli_nargs(argc, argv, 0, 0, err) < 0)
+        return -1;
     if (input == NULL && isatty(STDIN_FILENO))
         return lb_error_set(err, 0, "requested load from stdin, but stdin is empty (use -i FILE)");
     struct lb_store *store = NULL;

@@ -4,7 +4,7 @@
  *
  * Sits on: core/template.h (Go template subset over JSON), core/table.h (Go's tabwriter),
  * core/human.h.
- * Interface: lb_out_init, lb_out_row, lb_out_flush, lb_out_release, lb_out_object,
+ * Interface: lb_out_init, lb_out_row, lb_out_flush, lb_out_release, lb_out_pack, lb_out_object,
  *            lb_out_mentions, lb_out_ellipsis, lb_out_since
  */
 #include "cli/output.h"
@@ -13,6 +13,7 @@
 #include "core/table.h"
 #include "core/template.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,7 +21,8 @@ int lb_out_init(struct lb_out *o, const char *format, const char *default_format
                 struct lb_error **err)
 {
     memset(o, 0, sizeof(*o));
-    if (format == NULL || *format == '\0')
+    if (format == NULL || *format == '\0' ||
+        (default_format != NULL && strcmp(format, "table") == 0))
         format = default_format ? default_format : "";
     _cleanup_free_ char *text = NULL;
     if (flags & LB_OUT_NO_TABLE)
@@ -69,6 +71,17 @@ void lb_out_release(struct lb_out *o)
     lb_template_free(o->tmpl);
     o->tmpl = NULL;
     lb_strbuf_release(&o->rows);
+}
+
+json_t *lb_out_pack(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    json_t *j = json_vpack_ex(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (j == NULL)
+        lb_oom();
+    return j;
 }
 
 int lb_out_object(const char *format, const json_t *record, struct lb_error **err)

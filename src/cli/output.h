@@ -35,7 +35,16 @@ struct lb_out {
     struct lb_strbuf rows; /* rendered records, one per line */
 };
 
-/* Parse format (NULL or "" means default_format). Errors: LB_EKIND_INVALID "template parsing
+/* The --format lines of a listing command's usage text, up to its list of fields. */
+#define LB_OUT_FORMAT_USAGE                                                                        \
+    "      --format string   Format output using a custom template:\n"                             \
+    "                        'table': table with column headers (default)\n"                       \
+    "                        'table TEMPLATE': table using the given Go template\n"                \
+    "                        'json': one JSON object per line\n"                                   \
+    "                        'TEMPLATE': the given Go template per row\n"
+
+/* Parse format (NULL or "" means default_format; so does "table" when there is a
+ * default_format: the command's default table). Errors: LB_EKIND_INVALID "template parsing
  * error: …" (exit 1, as docker). Release with lb_out_release (also after a failed init). */
 int lb_out_init(struct lb_out *o, const char *format, const char *default_format, int flags,
                 struct lb_error **err);
@@ -48,6 +57,10 @@ int lb_out_row(struct lb_out *o, const json_t *record, struct lb_error **err);
 int lb_out_flush(struct lb_out *o, const json_t *header, struct lb_error **err);
 
 void lb_out_release(struct lb_out *o);
+
+/* json_pack for a record or a header: the formats are literals and the values are never NULL,
+ * so only a lack of memory can make it fail (lb_oom). */
+json_t *lb_out_pack(const char *fmt, ...);
 
 /* One record with a non-table format: init + row + flush + release. */
 int lb_out_object(const char *format, const json_t *record, struct lb_error **err);

@@ -161,25 +161,11 @@ out:
 
 int lb_cmd_rmi(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
 {
-    static const struct option longopts[] = {
-        {"force", no_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     bool force = false;
-    int c;
-    while ((c = lb_cli_getopt(argc, argv, "fh", longopts, err)) != -1) {
-        switch (c) {
-        case 'f':
-            force = true;
-            break;
-        case 'h':
-            lb_cli_usage(rmi_usage);
-            return 0;
-        default:
-            return -1;
-        }
-    }
+    const struct lb_cli_opt opts[] = {{"force", 'f', .flag = &force}, {0}};
+    int r = lb_cli_options(argc, argv, rmi_usage, opts, err);
+    if (r <= 0)
+        return r;
     if (lb_cli_nargs(argc, argv, 1, -1, err) < 0)
         return -1;
     struct lb_store *s = NULL;
@@ -195,15 +181,8 @@ int lb_cmd_rmi(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
             rmi_one(s, argv[i], force, &e);
             lb_store_unlock(s);
         }
-        if (e == NULL)
-            continue;
-        if (last != NULL) {
-            _cleanup_free_ char *msg = lb_error_string(last);
-            fflush(stdout);
-            fprintf(stderr, "layerbox: %s\n", msg);
-            lb_error_free(last);
-        }
-        last = e;
+        if (e != NULL)
+            lb_cli_keep_last(&last, e);
     }
     if (last == NULL)
         return 0;

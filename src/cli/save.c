@@ -70,27 +70,12 @@ static int save_to_file(struct lb_store *store, struct lb_image **imgs, char **a
 
 int lb_cmd_save(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
 {
-    static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
-                                         {"format", required_argument, NULL, 'F'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     const char *out = NULL, *format = "docker-archive";
-    int c;
-    while ((c = lb_cli_getopt(argc, argv, "o:h", opts, err)) != -1) {
-        switch (c) {
-        case 'o':
-            out = optarg;
-            break;
-        case 'F':
-            format = optarg;
-            break;
-        case 'h':
-            lb_cli_usage(save_usage);
-            return 0;
-        default:
-            return -1;
-        }
-    }
+    const struct lb_cli_opt opts[] = {
+        {"output", 'o', .value = &out}, {"format", 0, .value = &format}, {0}};
+    int r = lb_cli_options(argc, argv, save_usage, opts, err);
+    if (r <= 0)
+        return r;
     if (lb_cli_nargs(argc, argv, 1, -1, err) < 0)
         return -1;
     enum lb_archive_format fmt;

@@ -27,18 +27,9 @@ static const char tag_usage[] =
 
 int lb_cmd_tag(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
 {
-    static const struct option longopts[] = {
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
-    while ((c = lb_cli_getopt(argc, argv, "h", longopts, err)) != -1) {
-        if (c == 'h') {
-            lb_cli_usage(tag_usage);
-            return 0;
-        }
-        return -1;
-    }
+    int r = lb_cli_options(argc, argv, tag_usage, NULL, err);
+    if (r <= 0)
+        return r;
     if (lb_cli_nargs(argc, argv, 2, 2, err) < 0)
         return -1;
     const char *source = argv[optind], *target = argv[optind + 1];

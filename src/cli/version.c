@@ -74,39 +74,22 @@ static const char *libarchive_version(void)
 
 static json_t *version_json(void)
 {
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Version", LB_VERSION,
-                          "GitCommit", LB_GIT_REV, "BuiltWith", LB_COMPILER, "Libarchive",
-                          libarchive_version(), "Jansson", jansson_version_str(), "OpenSSL",
-                          OpenSSL_version(OPENSSL_VERSION_STRING), "Os", "linux", "Arch", LB_ARCH);
-    if (j == NULL)
-        lb_oom();
-    return j;
+    return lb_out_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Version", LB_VERSION,
+                       "GitCommit", LB_GIT_REV, "BuiltWith", LB_COMPILER, "Libarchive",
+                       libarchive_version(), "Jansson", jansson_version_str(), "OpenSSL",
+                       OpenSSL_version(OPENSSL_VERSION_STRING), "Os", "linux", "Arch", LB_ARCH);
 }
 
 int lb_cmd_version(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
 {
     (void)cli;
-    static const struct option longopts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *format = NULL;
-    int c;
-    while ((c = lb_cli_getopt(argc, argv, "f:h", longopts, err)) != -1) {
-        switch (c) {
-        case 'f':
-            format = optarg;
-            break;
-        case 'h':
-            lb_cli_usage(version_usage);
-            return 0;
-        default:
-            return -1;
-        }
-    }
-    if (optind < argc)
-        return lb_cli_usage_error(err, argv[0], "\"%s\" accepts no arguments", argv[0]);
+    const struct lb_cli_opt opts[] = {{"format", 'f', .value = &format}, {0}};
+    int r = lb_cli_options(argc, argv, version_usage, opts, err);
+    if (r <= 0)
+        return r;
+    if (lb_cli_nargs(argc, argv, 0, 0, err) < 0)
+        return -1;
 
     _cleanup_json_ json_t *v = version_json();
     if (format != NULL && *format != '\0')
