@@ -102,14 +102,9 @@ static int image_mount_prepare(struct image_mount *m, struct lb_cli *cli, const 
     if (m->img == NULL)
         return -1;
     size_t n = m->img->n_layers;
-    _cleanup_free_ struct lb_digest *diff_ids = lb_xmalloc((n + 1) * sizeof(*diff_ids));
-    _cleanup_free_ struct lb_digest *bottom_first = lb_xmalloc((n + 1) * sizeof(*bottom_first));
+    m->chains = lb_xmalloc((n + 1) * sizeof(*m->chains)); /* top first, as drivers take them */
     for (size_t i = 0; i < n; i++)
-        diff_ids[i] = m->img->layers[i].diff_id;
-    lb_chain_ids(bottom_first, diff_ids, n);
-    m->chains = lb_xmalloc((n + 1) * sizeof(*m->chains));
-    for (size_t i = 0; i < n; i++)
-        m->chains[i] = bottom_first[n - 1 - i];
+        m->chains[i] = m->img->layers[n - 1 - i].chain_id;
     m->rel = lb_image_mount_relpath(&m->img->id);
     m->merged = lb_xasprintf("%s/%s/merged", m->store->root, m->rel);
     return 0;

@@ -111,8 +111,6 @@ static int layers(struct lb_cli *cli, const struct layers_opts *o, const char *a
     int rc = -1;
     struct lb_store *s = NULL;
     struct lb_image *img = NULL;
-    _cleanup_free_ struct lb_digest *chains = NULL;
-    _cleanup_free_ struct lb_digest *diffs = NULL;
     _cleanup_json_ json_t *header = lb_out_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Index", "#", "ChainID", "CHAIN ID",
         "DiffID", "DIFF ID", "Size", "SIZE", "Added", "ADDED", "Changed", "CHANGED", "Deleted",
@@ -124,20 +122,16 @@ static int layers(struct lb_cli *cli, const struct layers_opts *o, const char *a
         goto out;
 
     size_t n = img->n_layers, missing = 0;
-    chains = lb_xmalloc((n ? n : 1) * sizeof(*chains));
-    diffs = lb_xmalloc((n ? n : 1) * sizeof(*diffs));
-    for (size_t i = 0; i < n; i++)
-        diffs[i] = img->layers[i].diff_id;
-    lb_chain_ids(chains, diffs, n);
     for (size_t i = 0; i < n; i++) {
+        const struct lb_digest *chain = &img->layers[i].chain_id;
         struct lb_layer_meta meta;
-        bool unpacked = lb_layers_exists(s->root_fd, &chains[i]);
-        if (unpacked && lb_layers_read_meta(s->root_fd, &chains[i], &meta, err) < 0)
+        bool unpacked = lb_layers_exists(s->root_fd, chain);
+        if (unpacked && lb_layers_read_meta(s->root_fd, chain, &meta, err) < 0)
             goto out;
         if (!unpacked)
             missing++;
         _cleanup_json_ json_t *row =
-            row_json(o, i + 1, &chains[i], &img->layers[i], unpacked ? &meta : NULL);
+            row_json(o, i + 1, chain, &img->layers[i], unpacked ? &meta : NULL);
         if (unpacked)
             lb_layer_meta_release(&meta);
         if (lb_out_row(&out, row, err) < 0)

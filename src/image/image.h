@@ -27,11 +27,12 @@
 #define LB_ANNOT_PARENT "io.layerbox.image.parent"
 
 struct lb_layer_info {
-    struct lb_digest digest;  /* the blob's digest (compressed bytes, as stored) */
-    int64_t size;             /* the blob's size in bytes */
-    char *media_type;         /* as in the manifest */
-    struct lb_digest diff_id; /* digest of the uncompressed tar (config rootfs.diff_ids[i]) */
-    int64_t unpacked_size;    /* sum of file sizes in the layer (docker's layer Size); -1 unknown */
+    struct lb_digest digest;   /* the blob's digest (compressed bytes, as stored) */
+    int64_t size;              /* the blob's size in bytes */
+    char *media_type;          /* as in the manifest */
+    struct lb_digest diff_id;  /* digest of the uncompressed tar (config rootfs.diff_ids[i]) */
+    struct lb_digest chain_id; /* ChainID of layers 0..i: its directory is layers/<chain hex> */
+    int64_t unpacked_size; /* sum of file sizes in the layer (docker's layer Size); -1 unknown */
 };
 
 struct lb_image {

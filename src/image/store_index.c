@@ -77,15 +77,16 @@ static int load_layers(struct lb_store *s, struct lb_image *img, struct lb_error
     json_t *layers = lb_json_arr(img->manifest_json, "layers");
     json_t *diff_ids = lb_json_arr(lb_json_obj(img->config, "rootfs"), "diff_ids");
     if (layers == NULL || diff_ids == NULL)
-        return lb_error_setk(err, LB_EKIND_INVALID, 0, "image %s: manifest has no layers array or "
-                             "config no rootfs.diff_ids", img->manifest.str);
+        return lb_error_setk(err, LB_EKIND_INVALID, 0,
+                             "image %s: manifest has no layers array or "
+                             "config no rootfs.diff_ids",
+                             img->manifest.str);
     if (json_array_size(layers) != json_array_size(diff_ids))
         return lb_error_setk(err, LB_EKIND_INVALID, 0,
                              "image %s: %zu layers but %zu diff_ids in the config",
                              img->manifest.str, json_array_size(layers), json_array_size(diff_ids));
     img->n_layers = json_array_size(layers);
     img->layers = lb_xmalloc((img->n_layers + 1) * sizeof(*img->layers));
-    struct lb_digest chain = {{0}};
     for (size_t i = 0; i < img->n_layers; i++) {
         struct lb_layer_info *l = &img->layers[i];
         json_t *desc = json_array_get(layers, i);
@@ -97,10 +98,8 @@ static int load_layers(struct lb_store *s, struct lb_image *img, struct lb_error
             lb_digest_parse(&l->diff_id, dd, err) < 0)
             return lb_error_setk(err, LB_EKIND_INVALID, 0, "image %s: invalid layer %zu",
                                  img->manifest.str, i);
-        struct lb_digest next;
-        lb_chain_id_next(&next, i == 0 ? NULL : &chain, &l->diff_id);
-        chain = next;
-        l->unpacked_size = lb_store_layer_size(s, &chain);
+        lb_chain_id_next(&l->chain_id, i == 0 ? NULL : &img->layers[i - 1].chain_id, &l->diff_id);
+        l->unpacked_size = lb_store_layer_size(s, &l->chain_id);
         img->size += l->unpacked_size >= 0 ? l->unpacked_size : (l->size > 0 ? l->size : 0);
     }
     return 0;
@@ -363,8 +362,8 @@ static json_t *new_desc(const char *media_type, const struct lb_digest *d, int64
 }
 
 static int index_point(struct lb_store *s, json_t *idx, const struct lb_digest *manifest,
-                       const char *media_type, int64_t size, char *const *names,
-                       const char *parent, struct lb_error **err)
+                       const char *media_type, int64_t size, char *const *names, const char *parent,
+                       struct lb_error **err)
 {
     json_t *arr = json_object_get(idx, "manifests");
     for (size_t k = 0; names && names[k]; k++)
@@ -417,8 +416,8 @@ int lb_store_tag(struct lb_store *s, const struct lb_image *img, const char *ful
         return -1;
     const char *mt = lb_json_str(img->manifest_json, "mediaType");
     char *names[] = {(char *)full_ref, NULL};
-    if (index_point(s, idx, &img->manifest, mt ? mt : LB_MT_OCI_MANIFEST, img->manifest_size,
-                    names, img->parent, err) < 0)
+    if (index_point(s, idx, &img->manifest, mt ? mt : LB_MT_OCI_MANIFEST, img->manifest_size, names,
+                    img->parent, err) < 0)
         return -1;
     lb_explain("store", "tag %s now points at manifest %s", full_ref, img->manifest.str);
     return 0;
@@ -482,8 +481,7 @@ static void remove_layer(struct lb_store *s, const struct lb_digest *chain)
         return;
     struct lb_error *e = NULL;
     if (lb_layers_remove(s->root_fd, chain, &e) == 0) {
-        lb_explain("layer", "deleted layer %s and its short link (no image uses it any more)",
-                   rel);
+        lb_explain("layer", "deleted layer %s and its short link (no image uses it any more)", rel);
     } else {
         _cleanup_free_ char *msg = lb_error_string(e);
         lb_explain("layer", "kept layer %s: %s", rel, msg);
@@ -532,9 +530,7 @@ int lb_store_delete_image(struct lb_store *s, const struct lb_image *img, struct
         used[nused++] = rest[k]->id;
         for (size_t l = 0; l < rest[k]->n_layers; l++) {
             used[nused++] = rest[k]->layers[l].digest;
-            lb_chain_id_next(&chains[nchains], l == 0 ? NULL : &chains[nchains - 1],
-                             &rest[k]->layers[l].diff_id);
-            nchains++;
+            chains[nchains++] = rest[k]->layers[l].chain_id;
         }
     }
     lb_image_list_free(rest, n);
@@ -543,15 +539,11 @@ int lb_store_delete_image(struct lb_store *s, const struct lb_image *img, struct
         remove_blob(s, &img->manifest);
     if (!digest_in(&img->id, used, nused))
         remove_blob(s, &img->id);
-    struct lb_digest chain = {{0}};
     for (size_t l = 0; l < img->n_layers; l++) {
         if (!digest_in(&img->layers[l].digest, used, nused))
             remove_blob(s, &img->layers[l].digest);
-        struct lb_digest next;
-        lb_chain_id_next(&next, l == 0 ? NULL : &chain, &img->layers[l].diff_id);
-        chain = next;
-        if (!digest_in(&chain, chains, nchains))
-            remove_layer(s, &chain);
+        if (!digest_in(&img->layers[l].chain_id, chains, nchains))
+            remove_layer(s, &img->layers[l].chain_id);
     }
     free(used);
     free(chains);
