@@ -150,13 +150,29 @@ int lb_read_file_at(int dirfd, const char *path, size_t max_size, char **out, si
     if ((uint64_t)st.st_size > max_size)
         return lb_error_setk(err, LB_EKIND_INVALID, 0, "'%s' is too large (%lld bytes, limit %zu)",
                              path, (long long)st.st_size, max_size);
-    _cleanup_free_ char *buf = lb_xmalloc((size_t)st.st_size + 1);
-    ssize_t n = lb_read_full(fd, buf, (size_t)st.st_size, err);
-    if (n < 0)
-        return lb_error_wrap(err, "reading '%s'", path);
-    buf[n] = '\0';
+    /* Files of /proc, /sys and cgroupfs say size 0 but have content: read them to EOF, in
+     * growing steps, still bounded by max_size. Ordinary files are read in one step. */
+    size_t cap = st.st_size > 0 ? (size_t)st.st_size : 4096, used = 0;
+    _cleanup_free_ char *buf = lb_xmalloc(cap + 1);
+    for (;;) {
+        ssize_t n = lb_read_full(fd, buf + used, cap - used, err);
+        if (n < 0)
+            return lb_error_wrap(err, "reading '%s'", path);
+        used += (size_t)n;
+        if (used < cap || st.st_size > 0)
+            break; /* EOF (or the stat size reached: a file that grows is read as it was) */
+        if (cap > max_size)
+            return lb_error_setk(err, LB_EKIND_INVALID, 0, "'%s' is too large (limit %zu bytes)",
+                                 path, max_size);
+        cap *= 2;
+        buf = lb_xrealloc(buf, cap + 1);
+    }
+    if (used > max_size)
+        return lb_error_setk(err, LB_EKIND_INVALID, 0, "'%s' is too large (limit %zu bytes)", path,
+                             max_size);
+    buf[used] = '\0';
     if (len)
-        *len = (size_t)n;
+        *len = used;
     *out = lb_steal_pointer(&buf);
     return 0;
 }

@@ -468,6 +468,24 @@ static void test_core__fs_rm_tree_does_not_follow_symlinks_out(void **state)
     lb_unit_rmdir(dir);
 }
 
+/* /proc files report size 0 yet have content: they are read to EOF, and the limit still holds. */
+static void test_core__fs_read_file_reads_proc_files_to_the_end(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    struct lb_error *err = NULL;
+    assert_int_equal(lb_read_file_at(AT_FDCWD, "/proc/self/status", 1 << 20, &buf, &len, &err), 0);
+    assert_true(len > 100);
+    assert_non_null(strstr(buf, "\nPid:\t"));
+    assert_int_equal(strlen(buf), len);
+    free(buf);
+    buf = NULL;
+    assert_int_equal(lb_read_file_at(AT_FDCWD, "/proc/self/status", 64, &buf, &len, &err), -1);
+    assert_error_contains(err, "too large");
+    assert_null(buf);
+}
+
 /* A bind mount from the same file system has the same st_dev: only statx's mount-root attribute
  * tells it apart. rm -r must stop at it, top level or nested, and leave the mounted tree alone. */
 static void test_core__fs_rm_tree_refuses_bind_mounts(void **state)
@@ -1055,6 +1073,7 @@ static void test_core__time_now_is_recent_and_well_formed(void **state)
 
 LB_UNIT_MAIN(cmocka_unit_test(test_core__error_set_fills_code_kind_and_message),
              cmocka_unit_test(test_core__fs_rm_tree_refuses_bind_mounts),
+             cmocka_unit_test(test_core__fs_read_file_reads_proc_files_to_the_end),
              cmocka_unit_test(test_core__error_first_error_wins),
              cmocka_unit_test(test_core__error_accepts_a_null_error_pointer),
              cmocka_unit_test(test_core__error_wrap_prefixes_context_and_keeps_code),
