@@ -85,8 +85,9 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(BUILD)/liblayerbo
 deps:
 	@sh tests/deps.sh
 
-unit: $(UNIT_BINS)
-	@bash tests/run-unit.sh $(UNIT_BINS)
+# Some unit tests run programs from the fixtures (test_process unpacks the busybox rootfs).
+unit: $(UNIT_BINS) fixtures
+	@FIXTURES=$(abspath fixtures/out) bash tests/run-unit.sh $(UNIT_BINS)
 
 fixtures: $(BUILD)/layerbox
 	@$(MAKE) --no-print-directory -C fixtures BUILD=$(abspath $(BUILD))
@@ -105,8 +106,8 @@ test:
 	@sh tests/deps.sh --quiet-if-ok
 	@$(MAKE) --no-print-directory unit integration tutorials
 
-memcheck: $(UNIT_BINS)
-	@bash tests/run-unit.sh --valgrind $(UNIT_BINS)
+memcheck: $(UNIT_BINS) fixtures
+	@FIXTURES=$(abspath fixtures/out) bash tests/run-unit.sh --valgrind $(UNIT_BINS)
 
 coverage:
 	@rm -rf $(BUILD)/cov
