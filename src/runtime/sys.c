@@ -115,7 +115,9 @@ int lb_sys_mount(const char *source, const char *target, const char *fstype, uns
     int r = hook(&c);
     if (r != LB_SYS_PASS)
         return r;
-    return mount(source, target, fstype, flags, data);
+    /* Bind mounts, remounts and propagation changes ignore source and type; the kernel takes NULL
+     * for them, but "none" keeps memory checkers (valgrind) from seeing a NULL string. */
+    return mount(source ? source : "none", target, fstype ? fstype : "none", flags, data);
 }
 
 int lb_sys_umount2(const char *target, int flags)
