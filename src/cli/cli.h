@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "container/lifecycle.h"
 #include "core/error.h"
 #include "image/store.h"
 
@@ -86,6 +87,49 @@ void lb_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * "layerbox: <message>" on stderr (stdout flushed first, so the lines keep their order). */
 void lb_cli_keep_last(struct lb_error **last, struct lb_error *e);
 
+/* The options create and run share (create.c): docker's flags, parsed up to IMAGE. */
+struct lb_cli_create {
+    struct lb_run_opts opts; /* owns cmd, env, env_files, cap_add, cap_drop; the rest point
+                                into argv */
+    const char *image;
+    const char *name;
+    bool auto_remove;
+    const char *stop_signal;
+    int stop_timeout;
+};
+
+/* The option lines of create's and run's usage. */
+#define LB_CLI_CREATE_OPTIONS_USAGE                                                                       \
+    "      --cap-add list          Add Linux capabilities\n"                                     \
+    "      --cap-drop list         Drop Linux capabilities\n"                                    \
+    "      --cpus decimal          Number of CPUs\n"                                             \
+    "      --entrypoint string     Overwrite the default ENTRYPOINT of the image\n"              \
+    "  -e, --env list              Set environment variables (K=V, or K: taken from ours)\n"    \
+    "      --env-file list         Read in a file of environment variables\n"                    \
+    "      --hostname string       Container host name (default: the short ID)\n"               \
+    "  -i, --interactive           Keep STDIN open\n"                                            \
+    "  -m, --memory bytes          Memory limit (e.g. 64m)\n"                                    \
+    "      --name string           Assign a name to the container\n"                             \
+    "      --network string        none or host (default host)\n"                                \
+    "      --pids-limit int        Tune container pids limit (-1 for unlimited)\n"               \
+    "      --read-only             Mount the container's root filesystem as read only\n"         \
+    "      --rm                    Automatically remove the container when it exits\n"           \
+    "      --security-opt list     Security options (no-new-privileges)\n"                       \
+    "      --stop-signal string    Signal to stop the container\n"                               \
+    "      --stop-timeout int      Timeout (in seconds) to stop a container\n"                   \
+    "  -t, --tty                   Allocate a pseudo-TTY (accepted; the terminal is ours)\n"     \
+    "  -u, --user string           Username or UID (format: <name|uid>[:<group|gid>])\n"         \
+    "  -w, --workdir string        Working directory inside the container\n"                     \
+    "  -h, --help                  Print this help\n"
+
+/* Parse create/run's options (getopt stops at IMAGE; what follows is the command). Returns 1 to
+ * go on, 0 when --help printed usage, -1 on error. Release with lb_cli_create_release always. */
+int lb_cli_create_parse(struct lb_cli_create *c, int argc, char **argv, const char *usage,
+                        struct lb_error **err);
+void lb_cli_create_release(struct lb_cli_create *c);
+/* The lifecycle request for c (borrowing from it). */
+struct lb_create_request lb_cli_create_request(const struct lb_cli_create *c);
+
 /* Commands (one file each). */
 int lb_cmd_version(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_info(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
@@ -99,5 +143,11 @@ int lb_cmd_history(struct lb_cli *cli, int argc, char **argv, struct lb_error **
 int lb_cmd_import(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_load(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_save(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_create(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_run(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_start(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_rm(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_ps(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_volume(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 
 #endif

@@ -18,6 +18,7 @@ int lb_cli_store(struct lb_cli *cli, struct lb_store **out, struct lb_error **er
         if (lb_store_open(&cli->store, cli->root, err) < 0)
             return -1;
         cli->store.requested_driver = cli->storage_driver; /* load/import unpack with it */
+        lb_lifecycle_register(&cli->store); /* rmi asks the containers who uses an image */
         cli->store_open = true;
     }
     *out = &cli->store;

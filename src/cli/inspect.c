@@ -1,12 +1,14 @@
-/* inspect.c — `layerbox inspect IMAGE...`: everything the store knows about images, as the JSON
- * array docker prints (4-space indentation), one object per image from lb_image_inspect_json.
+/* inspect.c — `layerbox inspect NAME...`: everything the store knows about containers and images,
+ * as the JSON array docker prints (4-space indentation): a container (looked for first, as docker
+ * does) from lb_lifecycle_inspect_json, an image from lb_image_inspect_json.
  * With --format, the Go template runs on each object and prints one line per image
  * ('{{.Id}}', '{{json .Config}}', '{{range .RootFS.Layers}}…{{end}}').
  *
  * As docker does, every argument is tried: what was found is printed (an empty "[]" when
  * nothing was), then one "no such image" line per missing argument, and the exit code is 1.
  *
- * Sits on: image/store.h (resolve), image/image.h (lb_image_inspect_json), cli/output.h.
+ * Sits on: container/lifecycle.h, container/container.h (resolve, liveness check),
+ *          image/store.h (resolve), image/image.h (lb_image_inspect_json), cli/output.h.
  * Interface: lb_cmd_inspect
  */
 #include "cli/cli.h"
@@ -19,14 +21,42 @@
 #include <string.h>
 
 static const char inspect_usage[] =
-    "Usage:  layerbox inspect [OPTIONS] IMAGE [IMAGE...]\n"
+    "Usage:  layerbox inspect [OPTIONS] NAME|ID [NAME|ID...]\n"
     "\n"
-    "Display detailed information on one or more images, as a JSON array.\n"
+    "Display detailed information on containers or images, as a JSON array.\n"
     "\n"
     "Options:\n"
-    "  -f, --format string   Format the output using the given Go template, once per image\n"
+    "  -f, --format string   Format the output using the given Go template, once per object\n"
     "                        ('json': each image as one line of JSON)\n"
     "  -h, --help            Print this help\n";
+
+/* docker resolves containers first (ID, name, unique prefix), then images. An argument that
+ * is an ambiguous container prefix, or a container record that cannot be read, is that error. */
+static json_t *inspect_one(struct lb_store *s, const char *arg, struct lb_error **err)
+{
+    struct lb_error *e = NULL;
+    struct lb_container *c = lb_container_resolve(s, arg, &e);
+    if (c == NULL && e->kind != LB_EKIND_NOT_FOUND && e->kind != LB_EKIND_USAGE) {
+        *err = e;
+        return NULL;
+    }
+    lb_error_free(e);
+    if (c != NULL) {
+        if (lb_container_check(s, c, err) < 0) {
+            lb_container_free(c);
+            return NULL;
+        }
+        json_t *j = lb_lifecycle_inspect_json(s, c);
+        lb_container_free(c);
+        return j;
+    }
+    struct lb_image *img = lb_store_resolve(s, arg, err);
+    if (img == NULL)
+        return NULL;
+    json_t *j = lb_image_inspect_json(img);
+    lb_image_free(img);
+    return j;
+}
 
 int lb_cmd_inspect(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
 {
@@ -52,13 +82,11 @@ int lb_cmd_inspect(struct lb_cli *cli, int argc, char **argv, struct lb_error **
     struct lb_error *last = NULL;
     for (int i = optind; i < argc; i++) {
         struct lb_error *e = NULL;
-        struct lb_image *img = lb_store_resolve(s, argv[i], &e);
-        if (img == NULL) {
+        json_t *j = inspect_one(s, argv[i], &e);
+        if (j == NULL) {
             lb_cli_keep_last(&last, e);
             continue;
         }
-        json_t *j = lb_image_inspect_json(img);
-        lb_image_free(img);
         if (templated && lb_out_row(&out, j, &e) < 0) {
             /* a template error is the same for every image: stop here */
             json_decref(j);

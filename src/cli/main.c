@@ -17,18 +17,24 @@
 #include <string.h>
 
 static const struct lb_command commands[] = {
+    {"create", lb_cmd_create, "Create a new container"},
     {"history", lb_cmd_history, "Show the history of an image"},
     {"image", lb_cmd_image, "Mount and unmount an image's file system (image mount|umount)"},
     {"images", lb_cmd_images, "List images"},
     {"import", lb_cmd_import, "Import a root file system tar as a one-layer image"},
     {"info", lb_cmd_info, "Display store-wide information"},
-    {"inspect", lb_cmd_inspect, "Display detailed information on images"},
+    {"inspect", lb_cmd_inspect, "Display detailed information on containers or images"},
     {"layers", lb_cmd_layers, "Show the layer stack of an image and what each layer changes"},
     {"load", lb_cmd_load, "Load images from a tar archive or an OCI layout"},
+    {"ps", lb_cmd_ps, "List containers"},
+    {"rm", lb_cmd_rm, "Remove one or more containers"},
     {"rmi", lb_cmd_rmi, "Remove one or more images"},
+    {"run", lb_cmd_run, "Create and run a new container from an image (foreground)"},
     {"save", lb_cmd_save, "Save one or more images to a tar archive"},
+    {"start", lb_cmd_start, "Start a stopped container in the foreground (start -a)"},
     {"tag", lb_cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
     {"version", lb_cmd_version, "Show the layerbox version"},
+    {"volume", lb_cmd_volume, "Manage volumes (volume create|ls|inspect|rm|prune)"},
 };
 
 static const char main_usage[] =

@@ -1,0 +1,48 @@
+/* rm.c — `layerbox rm [-f] [-v] CONTAINER...`: remove containers, their writable layers and
+ * everything the runtime left for them (mount, cgroups). A running container is refused
+ * unless -f, which kills it first. Every argument is tried; each one removed is printed as
+ * given, as docker does, and the command fails (exit 1) if any failed.
+ *
+ * Sits on: container/lifecycle.h (lb_lifecycle_remove).
+ * Interface: lb_cmd_rm
+ */
+#include "cli/cli.h"
+
+#include <stdio.h>
+
+static const char rm_usage[] =
+    "Usage:  layerbox rm [OPTIONS] CONTAINER [CONTAINER...]\n"
+    "\n"
+    "Remove one or more containers and their writable layers.\n"
+    "\n"
+    "Options:\n"
+    "  -f, --force     Force the removal of a running container (uses SIGKILL)\n"
+    "  -v, --volumes   Remove anonymous volumes associated with the container\n"
+    "  -h, --help      Print this help\n";
+
+int lb_cmd_rm(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
+{
+    bool force = false, volumes = false;
+    const struct lb_cli_opt opts[] = {
+        {"force", 'f', .flag = &force}, {"volumes", 'v', .flag = &volumes}, {0}};
+    int r = lb_cli_options(argc, argv, rm_usage, opts, err);
+    if (r <= 0)
+        return r;
+    if (lb_cli_nargs(argc, argv, 1, -1, err) < 0)
+        return -1;
+    struct lb_store *s = NULL;
+    if (lb_cli_store(cli, &s, err) < 0)
+        return -1;
+    struct lb_error *last = NULL;
+    for (int i = optind; i < argc; i++) {
+        struct lb_error *e = NULL;
+        if (lb_lifecycle_remove(s, argv[i], force, NULL, &e) < 0)
+            lb_cli_keep_last(&last, e);
+        else
+            printf("%s\n", argv[i]);
+    }
+    if (last == NULL)
+        return 0;
+    *err = last;
+    return -1;
+}

@@ -1,0 +1,640 @@
+/* lifecycle.c — a container's life as the commands drive it: an image plus a writable layer
+ * (create), plus an isolated process (start), and back to nothing (remove).
+ *
+ * create writes the record and makes the directories; start mounts the image's layers under the
+ * container's diff/ (overlay), turns the image config and the options into a plan
+ * (runtime/plan.h), starts the process (runtime/process.h) and records it running; when the
+ * process ends, the exit is recorded and the root unmounted. Each step asks the state machine
+ * first, under the store lock, so two commands racing on one container cannot both act.
+ *
+ * Sits on: container/container.h (records, liveness), container/state.h, image/store.h,
+ *          layer/driver.h (mount/umount), runtime/plan.h, runtime/process.h, runtime/cgroup.h.
+ * Interface: lb_lifecycle_create, lb_lifecycle_start_foreground, lb_lifecycle_remove,
+ *            lb_lifecycle_register, lb_lifecycle_argv, lb_lifecycle_inspect_json
+ */
+#include "container/lifecycle.h"
+
+#include "core/cleanup.h"
+#include "core/explain.h"
+#include "core/fs.h"
+#include "core/json.h"
+#include "core/util.h"
+#include "layer/driver.h"
+#include "layer/layers.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CGROUPS_FILE "cgroups.json"
+
+/* --- argv: docker's merge of Entrypoint, Cmd and the options ----------------------------- */
+
+static int config_strv(const json_t *config, const char *key, char ***out, struct lb_error **err)
+{
+    *out = NULL;
+    json_t *v = config ? json_object_get(config, key) : NULL;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    size_t i;
+    json_t *e;
+    if (!json_is_array(v))
+        goto bad;
+    json_array_foreach(v, i, e) if (!json_is_string(e)) goto bad;
+    *out = lb_json_to_strv(v);
+    return 0;
+bad:
+    return lb_error_setk(err, LB_EKIND_INVALID, 0, "image config: '%s' is not a list of strings",
+                         key);
+}
+
+int lb_lifecycle_argv(char ***argv_out, const json_t *image_config, const struct lb_run_opts *opts,
+                      struct lb_error **err)
+{
+    static const struct lb_run_opts defaults = {0};
+    const struct lb_run_opts *o = opts ? opts : &defaults;
+    *argv_out = NULL;
+    _cleanup_strv_ char **entry = NULL;
+    _cleanup_strv_ char **cmd = NULL;
+    bool user_cmd = o->cmd && o->cmd[0];
+    if (o->entrypoint) {
+        if (o->entrypoint[0])
+            lb_strv_push(&entry, o->entrypoint);
+    } else {
+        if (config_strv(image_config, "Entrypoint", &entry, err) < 0)
+            return -1;
+        if (!user_cmd && config_strv(image_config, "Cmd", &cmd, err) < 0)
+            return -1;
+    }
+    if (entry && entry[0] && entry[0][0] == '\0' && entry[1] == NULL) {
+        lb_strv_free(entry);
+        entry = NULL;
+    }
+    char **argv = lb_xmalloc(sizeof(char *));
+    for (size_t i = 0; entry && entry[i]; i++)
+        lb_strv_push(&argv, entry[i]);
+    if (user_cmd)
+        for (size_t i = 0; o->cmd[i]; i++)
+            lb_strv_push(&argv, o->cmd[i]);
+    for (size_t i = 0; cmd && cmd[i]; i++)
+        lb_strv_push(&argv, cmd[i]);
+    if (argv[0] == NULL) {
+        lb_strv_free(argv);
+        return lb_error_setk(err, LB_EKIND_USAGE, 0, "no command specified");
+    }
+    *argv_out = argv;
+    return 0;
+}
+
+/* --- the container's root: its layers and where they are mounted -------------------------- */
+
+struct rootfs {
+    const struct lb_driver *driver;
+    struct lb_image *img; /* NULL when the image cannot be loaded (then no layers) */
+    struct lb_digest *chains; /* TOP FIRST */
+    char *upper, *work, *target;
+};
+
+static void rootfs_release(struct rootfs *r)
+{
+    lb_image_free(r->img);
+    free(r->chains);
+    free(r->upper);
+    free(r->work);
+    free(r->target);
+    *r = (struct rootfs){0};
+}
+
+static struct lb_mount_request rootfs_request(const struct lb_store *s, const struct rootfs *r)
+{
+    return (struct lb_mount_request){.root_fd = s->root_fd,
+                                     .root = s->root,
+                                     .layers = r->chains,
+                                     .n_layers = r->img ? r->img->n_layers : 0,
+                                     .upper = r->upper,
+                                     .work = r->work,
+                                     .target = r->target};
+}
+
+/* need_image: fail when the image cannot be loaded (start); else go on without layers (remove,
+ * inspect). */
+static int rootfs_open(struct rootfs *r, struct lb_store *s, const char *id,
+                       const struct lb_digest *image_id, bool need_image, struct lb_error **err)
+{
+    *r = (struct rootfs){0};
+    if (lb_store_driver(s, &r->driver, err) < 0)
+        return -1;
+    struct lb_error *e = NULL;
+    if (image_id->str[0] != '\0')
+        r->img = lb_store_resolve(s, image_id->str, &e);
+    else
+        lb_error_set(&e, 0, "no image recorded");
+    if (r->img == NULL) {
+        if (need_image) {
+            *err = e;
+            return lb_error_wrap(err, "the image of container '%.12s'", id);
+        }
+        lb_error_free(e);
+    } else {
+        size_t n = r->img->n_layers;
+        r->chains = lb_xmalloc((n + 1) * sizeof(*r->chains));
+        for (size_t i = 0; i < n; i++)
+            r->chains[i] = r->img->layers[n - 1 - i].chain_id;
+    }
+    r->upper = lb_xasprintf("%s/containers/%s/diff", s->root, id);
+    r->work = lb_xasprintf("%s/containers/%s/work", s->root, id);
+    r->target = lb_xasprintf("%s/containers/%s/rootfs", s->root, id);
+    return 0;
+}
+
+static bool driver_is_vfs(const struct lb_driver *d)
+{
+    return strcmp(d->name, "vfs") == 0;
+}
+
+static int rootfs_mount(struct lb_store *s, struct rootfs *r, struct lb_error **err)
+{
+    bool mounted = false;
+    if (lb_driver_is_mounted(r->driver, r->target, &mounted, err) < 0)
+        return -1;
+    if (mounted) /* vfs: the copy made by create; overlay: left by a crash, reuse it */
+        return 0;
+    struct lb_mount_request req = rootfs_request(s, r);
+    if (r->driver->mount(&req, err) < 0)
+        return lb_error_wrap(err, "mounting the root of the container");
+    return 0;
+}
+
+static int rootfs_umount(struct lb_store *s, struct rootfs *r, struct lb_error **err)
+{
+    bool mounted = false;
+    if (lb_driver_is_mounted(r->driver, r->target, &mounted, err) < 0)
+        return -1;
+    if (!mounted)
+        return 0;
+    struct lb_mount_request req = rootfs_request(s, r);
+    return r->driver->umount(&req, err);
+}
+
+/* --- cgroups.json: the groups of the running process -------------------------------------- */
+
+static char *record_rel(const char *id, const char *file)
+{
+    return lb_xasprintf("containers/%s/%s", id, file);
+}
+
+static int cgroups_save(struct lb_store *s, const char *id, const struct lb_cgroup *cg,
+                        struct lb_error **err)
+{
+    if (cg->version == LB_CGROUP_NONE)
+        return 0;
+    _cleanup_json_ json_t *j = json_pack("{s:i, s:o}", "Version", (int)cg->version, "Dirs",
+                                         lb_json_from_strv(cg->dirs));
+    _cleanup_free_ char *rel = record_rel(id, CGROUPS_FILE);
+    return lb_json_write_at(s->root_fd, rel, j, err);
+}
+
+/* Remove the groups cgroups.json names, then the file. */
+static int cgroups_destroy(struct lb_store *s, const char *id, struct lb_error **err)
+{
+    _cleanup_free_ char *rel = record_rel(id, CGROUPS_FILE);
+    if (!lb_path_exists_at(s->root_fd, rel))
+        return 0;
+    _cleanup_json_ json_t *j = lb_json_load_at(s->root_fd, rel, err);
+    if (j == NULL)
+        return -1;
+    struct lb_cgroup cg = {.version = (enum lb_cgroup_version)lb_json_int(j, "Version", 0),
+                           .dirs = lb_json_to_strv(lb_json_arr(j, "Dirs"))};
+    if (cg.dirs == NULL || cg.version == LB_CGROUP_NONE) {
+        lb_cgroup_release(&cg);
+    } else if (lb_cgroup_destroy(&cg, err) < 0) {
+        lb_cgroup_release(&cg);
+        return -1;
+    }
+    if (unlinkat(s->root_fd, rel, 0) < 0 && errno != ENOENT)
+        return lb_error_set(err, errno, "cannot remove '%s'", rel);
+    return 0;
+}
+
+/* --- create ------------------------------------------------------------------------------- */
+
+static int make_dirs(struct lb_store *s, const char *id, struct lb_error **err)
+{
+    static const char *const dirs[] = {"diff", "work", "rootfs"};
+    for (size_t i = 0; i < LB_ARRAY_SIZE(dirs); i++) {
+        _cleanup_free_ char *rel = record_rel(id, dirs[i]);
+        if (mkdirat(s->root_fd, rel, 0755) < 0 && errno != EEXIST)
+            return lb_error_set(err, errno, "cannot create '%s/%s'", s->root, rel);
+    }
+    return 0;
+}
+
+struct lb_container *lb_lifecycle_create(struct lb_store *s, const struct lb_create_request *req,
+                                         struct lb_error **err)
+{
+    struct lb_image *img = lb_store_resolve(s, req->image, err);
+    if (img == NULL)
+        return NULL;
+    struct lb_container *c = NULL;
+    _cleanup_strv_ char **argv = NULL;
+    if (lb_lifecycle_argv(&argv, lb_json_obj(img->config, "config"), req->opts, err) < 0)
+        goto out;
+    struct lb_container_spec spec = {.name = req->name,
+                                     .image_id = &img->id,
+                                     .image = req->image,
+                                     .path = argv[0],
+                                     .args = argv + 1,
+                                     .opts = req->opts,
+                                     .auto_remove = req->auto_remove,
+                                     .stop_signal = req->stop_signal,
+                                     .stop_timeout = req->stop_timeout,
+                                     .volumes = req->volumes};
+    if (lb_store_lock(s, err) < 0)
+        goto out;
+    c = lb_container_create(s, &spec, err);
+    if (c != NULL) {
+        int rc = make_dirs(s, c->id, err);
+        struct rootfs r = {0};
+        if (rc == 0 && (rc = rootfs_open(&r, s, c->id, &img->id, true, err)) == 0) {
+            if (driver_is_vfs(r.driver)) /* the copy is the container's writable layer */
+                rc = rootfs_mount(s, &r, err);
+            rootfs_release(&r);
+        }
+        if (rc < 0) {
+            struct lb_error *e = NULL;
+            if (r.driver == NULL || rootfs_open(&r, s, c->id, &img->id, false, &e) == 0) {
+                if (r.driver)
+                    rootfs_umount(s, &r, &e);
+                rootfs_release(&r);
+            }
+            lb_error_clear(&e);
+            lb_container_remove(s, c->id, &e);
+            lb_error_free(e);
+            lb_container_free(c);
+            c = NULL;
+        }
+    }
+    lb_store_unlock(s);
+out:
+    lb_image_free(img);
+    return c;
+}
+
+/* --- start in the foreground ------------------------------------------------------------- */
+
+/* Everything start needs between taking the lock and starting the process. */
+static int start_locked(struct lb_store *s, struct lb_container *c, struct rootfs *r,
+                        const struct lb_process_opts *popts, struct lb_process *proc,
+                        struct lb_error **err)
+{
+    struct lb_transition t;
+    if (lb_container_check(s, c, err) < 0 ||
+        lb_state_transition(&t, c->state.status, LB_EVENT_START, c->name, err) < 0)
+        return -1;
+    struct lb_container_state before = c->state;
+    if (t.step == LB_STEP_NONE)
+        return lb_error_setk(err, LB_EKIND_CONFLICT, 0, "container '%s' is already running",
+                             c->name);
+    if (make_dirs(s, c->id, err) < 0 || rootfs_open(r, s, c->id, &c->image_id, true, err) < 0 ||
+        rootfs_mount(s, r, err) < 0)
+        return -1;
+    lb_explain("container", "root of %.12s mounted by %s at %s", c->id, r->driver->name, r->target);
+
+    struct lb_run_plan plan = {0};
+    _cleanup_close_ int rootfs_fd = open(r->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rootfs_fd < 0)
+        return lb_error_set(err, errno, "cannot open '%s'", r->target);
+    int rc = lb_plan_build(&plan, lb_json_obj(r->img->config, "config"), &c->opts, rootfs_fd,
+                           r->target, c->id, err);
+    if (rc == 0)
+        rc = lb_process_start(proc, &plan, popts, err);
+    lb_plan_release(&plan);
+    if (rc < 0)
+        return -1;
+    if (cgroups_save(s, c->id, &proc->cgroup, err) < 0)
+        goto kill;
+    c->state.status = LB_STATE_RUNNING;
+    c->state.pid = proc->pid;
+    c->state.pid_start = proc->start_time;
+    c->state.exit_code = 0;
+    c->state.started = lb_time_now();
+    c->state.finished = (struct lb_time){0};
+    c->state.oom_killed = false;
+    c->state.monitor_pid = getpid();
+    if (lb_container_save_state(s, c, err) < 0)
+        goto kill;
+    return 0;
+kill:
+    c->state = before;
+    kill(proc->pid, SIGKILL);
+    {
+        int code = 0;
+        struct lb_error *e = NULL;
+        lb_process_wait(proc->pid, &code, &e);
+        lb_cgroup_destroy(&proc->cgroup, &e);
+        lb_error_free(e);
+        lb_process_release(proc);
+    }
+    return -1;
+}
+
+/* After the process ended (or failed to start): record, clean up. Errors are collected in err
+ * only when it is still empty. */
+static void finish(struct lb_store *s, struct lb_container *c, struct rootfs *r,
+                   struct lb_process *proc, bool started, int code, struct lb_error **err)
+{
+    struct lb_error *e = NULL;
+    if (lb_store_lock(s, &e) < 0)
+        goto out;
+    if (started) {
+        if (lb_container_record_exit(s, c, proc->pid, proc->start_time, code, false, &e) < 0 &&
+            e->kind == LB_EKIND_NOT_FOUND)
+            lb_error_clear(&e); /* removed meanwhile (rm -f): nothing left to record */
+    } else {
+        c->state.exit_code = code;
+        if (lb_container_save_state(s, c, &e) < 0 && e->kind == LB_EKIND_NOT_FOUND)
+            lb_error_clear(&e);
+    }
+    if (started && proc->cgroup.dirs) {
+        struct lb_error *ce = NULL;
+        lb_cgroup_destroy(&proc->cgroup, &ce);
+        if (e == NULL)
+            e = ce;
+        else
+            lb_error_free(ce);
+    }
+    if (started && e == NULL)
+        cgroups_destroy(s, c->id, &e);
+    if (r->driver && !driver_is_vfs(r->driver) && e == NULL)
+        rootfs_umount(s, r, &e);
+    lb_store_unlock(s);
+out:
+    if (e != NULL) {
+        if (err && *err == NULL)
+            *err = e;
+        else
+            lb_error_free(e);
+    }
+}
+
+int lb_lifecycle_start_foreground(struct lb_store *s, struct lb_container *c,
+                                  const struct lb_process_opts *popts, int *exit_code,
+                                  struct lb_error **err)
+{
+    *exit_code = 125;
+    struct lb_process_opts po = LB_PROCESS_OPTS_INIT;
+    if (popts)
+        po = *popts;
+    _cleanup_close_ int devnull = -1;
+    if (!c->opts.interactive && po.stdin_fd < 0) {
+        devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (devnull < 0)
+            return lb_error_set(err, errno, "cannot open '/dev/null'");
+        po.stdin_fd = devnull;
+    }
+    struct rootfs r = {0};
+    struct lb_process proc = {0};
+    if (lb_store_lock(s, err) < 0)
+        return -1;
+    int rc = start_locked(s, c, &r, &po, &proc, err);
+    lb_store_unlock(s);
+    if (rc < 0) {
+        bool ran_plan = r.img != NULL;
+        *exit_code = lb_process_exit_code_for(proc.exec_errno);
+        if (ran_plan) /* it got as far as the root: record the failure, undo the mount */
+            finish(s, c, &r, &proc, false, *exit_code, NULL);
+        rootfs_release(&r);
+        return -1;
+    }
+    lb_explain("container", "%.12s running as pid %d", c->id, (int)proc.pid);
+
+    struct lb_error *fe = NULL;
+    if (lb_process_forward_signals(proc.pid, &fe) < 0)
+        lb_error_clear(&fe); /* not fatal: the container still runs and is waited for */
+    int code = 0;
+    rc = lb_process_wait(proc.pid, &code, err);
+    lb_process_forward_signals_stop();
+    if (rc < 0)
+        code = -1;
+    finish(s, c, &r, &proc, true, code, err);
+    lb_process_release(&proc);
+    rootfs_release(&r);
+    if (rc < 0)
+        return -1;
+    *exit_code = code;
+    lb_explain("container", "%.12s exited with code %d", c->id, code);
+    return 0;
+}
+
+/* --- remove ------------------------------------------------------------------------------- */
+
+/* SIGKILL pid and wait until it is gone (it is not our child: poll), up to 10 s. */
+static int kill_and_wait(const struct lb_container *c, struct lb_error **err)
+{
+    pid_t pid = c->state.pid;
+    if (pid <= 0 || !lb_process_is_running(pid, c->state.pid_start))
+        return 0;
+    if (kill(pid, SIGKILL) < 0 && errno != ESRCH)
+        return lb_error_set(err, errno, "cannot kill container '%s'", c->name);
+    for (int i = 0; i < 1000; i++) {
+        if (!lb_process_is_running(pid, c->state.pid_start))
+            return 0;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return lb_error_set(err, ETIMEDOUT, "container '%s' did not die after SIGKILL", c->name);
+}
+
+static int remove_locked(struct lb_store *s, const char *arg, bool force, char *id,
+                         struct lb_error **err)
+{
+    if (lb_container_resolve_id(s, arg, id, err) < 0)
+        return -1;
+    struct lb_error *e = NULL;
+    struct lb_container *c = lb_container_load(s, id, &e);
+    if (c == NULL && !force) {
+        *err = e;
+        return -1;
+    }
+    lb_error_clear(&e);
+    int rc = -1;
+    struct rootfs r = {0};
+    if (c != NULL) {
+        struct lb_transition t;
+        if (lb_container_check(s, c, err) < 0 ||
+            lb_state_transition(&t, c->state.status,
+                                force ? LB_EVENT_REMOVE_FORCE : LB_EVENT_REMOVE, c->name,
+                                err) < 0)
+            goto out;
+        if (t.step == LB_STEP_KILL_REMOVE && kill_and_wait(c, err) < 0)
+            goto out;
+    }
+    static const struct lb_digest none = {0};
+    if (cgroups_destroy(s, id, err) < 0 ||
+        rootfs_open(&r, s, id, c ? &c->image_id : &none, false, err) < 0 ||
+        rootfs_umount(s, &r, err) < 0 || lb_container_remove(s, id, err) < 0)
+        goto out;
+    lb_explain("container", "removed %.12s", id);
+    rc = 0;
+out:
+    rootfs_release(&r);
+    lb_container_free(c);
+    return rc;
+}
+
+int lb_lifecycle_remove(struct lb_store *s, const char *arg, bool force,
+                        char id_out[LB_CONTAINER_ID_LEN + 1], struct lb_error **err)
+{
+    char id[LB_CONTAINER_ID_LEN + 1] = "";
+    if (lb_store_lock(s, err) < 0)
+        return -1;
+    int rc = remove_locked(s, arg, force, id, err);
+    lb_store_unlock(s);
+    if (rc == 0 && id_out)
+        memcpy(id_out, id, sizeof(id));
+    return rc;
+}
+
+void lb_lifecycle_register(struct lb_store *s)
+{
+    lb_store_set_image_user_check(s, lb_container_image_user, s);
+}
+
+/* --- inspect ------------------------------------------------------------------------------ */
+
+/* docker prints never-set times as Go's zero time. */
+static json_t *time_json(struct lb_time t)
+{
+    char buf[48];
+    if (t.sec == 0 && t.nsec == 0)
+        return json_string("0001-01-01T00:00:00Z");
+    return json_string(lb_time_format(buf, sizeof(buf), t));
+}
+
+static json_t *strv_or_null(char *const *v)
+{
+    return v ? lb_json_from_strv(v) : json_null();
+}
+
+static size_t key_len(const char *kv)
+{
+    const char *eq = strchr(kv, '=');
+    return eq ? (size_t)(eq - kv) : strlen(kv);
+}
+
+/* The image's Env with the -e values over it (a "K" without '=' is left out: its value came
+ * from the caller's environment when the plan was built). */
+static json_t *merged_env(const json_t *config, char *const *env)
+{
+    _cleanup_strv_ char **out = lb_json_to_strv(lb_json_arr(config, "Env"));
+    if (out == NULL)
+        out = lb_xmalloc(sizeof(char *));
+    for (size_t i = 0; env && env[i]; i++) {
+        if (strchr(env[i], '=') == NULL)
+            continue;
+        size_t k = key_len(env[i]), j = 0;
+        for (; out[j]; j++)
+            if (key_len(out[j]) == k && strncmp(out[j], env[i], k) == 0)
+                break;
+        if (out[j]) {
+            free(out[j]);
+            out[j] = lb_xstrdup(env[i]);
+        } else {
+            lb_strv_push(&out, env[i]);
+        }
+    }
+    return lb_json_from_strv(out);
+}
+
+static json_t *config_json(const struct lb_container *c, const json_t *img_config)
+{
+    const struct lb_run_opts *o = &c->opts;
+    char host[LB_CONTAINER_SHORT_ID_LEN + 1];
+    snprintf(host, sizeof(host), "%.12s", c->id);
+    json_t *cmd, *entry;
+    if (o->cmd && o->cmd[0])
+        cmd = lb_json_from_strv(o->cmd);
+    else if (o->entrypoint)
+        cmd = json_null();
+    else
+        cmd = json_deep_copy(json_object_get(img_config, "Cmd"));
+    if (o->entrypoint)
+        entry = o->entrypoint[0] ? json_pack("[s]", o->entrypoint) : json_null();
+    else
+        entry = json_deep_copy(json_object_get(img_config, "Entrypoint"));
+    const char *wd = o->workdir ? o->workdir : lb_json_str(img_config, "WorkingDir");
+    const char *user = o->user ? o->user : lb_json_str(img_config, "User");
+    json_t *labels = json_deep_copy(json_object_get(img_config, "Labels"));
+    return json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:o, s:o, s:s, s:o?, s:s, "
+                     "s:o, s:o?, s:o}",
+                     "Hostname", o->hostname ? o->hostname : host, "Domainname", "", "User",
+                     user ? user : "", "AttachStdin", o->interactive, "AttachStdout", 1,
+                     "AttachStderr", 1, "Tty", o->tty, "OpenStdin", o->interactive, "StdinOnce",
+                     o->interactive, "Env", merged_env(img_config, o->env), "Cmd",
+                     cmd ? cmd : json_null(), "Image", c->image ? c->image : c->image_id.str,
+                     "Volumes", json_null(), "WorkingDir", wd ? wd : "", "Entrypoint",
+                     entry ? entry : json_null(), "OnBuild", json_null(), "Labels",
+                     labels ? labels : json_object());
+}
+
+static json_t *host_config_json(const struct lb_container *c)
+{
+    const struct lb_run_opts *o = &c->opts;
+    json_t *secopt = o->no_new_privileges ? json_pack("[s]", "no-new-privileges") : json_null();
+    return json_pack("{s:o, s:s, s:b, s:o, s:o, s:b, s:I, s:I, s:I, s:o}", "Binds",
+                     strv_or_null(c->volumes), "NetworkMode",
+                     o->network == LB_NET_NONE ? "none" : "host", "AutoRemove", c->auto_remove,
+                     "CapAdd", strv_or_null(o->cap_add), "CapDrop", strv_or_null(o->cap_drop),
+                     "ReadonlyRootfs", o->read_only, "Memory", (json_int_t)o->memory_bytes,
+                     "NanoCpus", (json_int_t)(o->cpus * 1e9 + 0.5), "PidsLimit",
+                     (json_int_t)o->pids_limit, "SecurityOpt", secopt);
+}
+
+json_t *lb_lifecycle_inspect_json(struct lb_store *s, const struct lb_container *c)
+{
+    struct rootfs r = {0};
+    struct lb_error *e = NULL;
+    const char *driver = "";
+    struct lb_strbuf lower = {0};
+    if (rootfs_open(&r, s, c->id, &c->image_id, false, &e) == 0) {
+        driver = r.driver->name;
+        for (size_t i = 0; r.img && i < r.img->n_layers; i++) {
+            _cleanup_free_ char *rel = lb_layers_diff_relpath(&r.chains[i]);
+            lb_strbuf_addf(&lower, "%s%s/%s", i ? ":" : "", s->root, rel);
+        }
+    }
+    lb_error_free(e);
+    _cleanup_free_ char *lowerdir = lb_strbuf_detach(&lower);
+    _cleanup_free_ char *upper = lb_xasprintf("%s/containers/%s/diff", s->root, c->id);
+    _cleanup_free_ char *work = lb_xasprintf("%s/containers/%s/work", s->root, c->id);
+    _cleanup_free_ char *merged = lb_xasprintf("%s/containers/%s/rootfs", s->root, c->id);
+    _cleanup_free_ char *name = lb_xasprintf("/%s", c->name);
+    const json_t *img_config = r.img ? lb_json_obj(r.img->config, "config") : NULL;
+
+    const struct lb_container_state *st = &c->state;
+    bool live = st->status == LB_STATE_RUNNING || st->status == LB_STATE_PAUSED;
+    json_t *state = json_pack(
+        "{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:o, s:o}", "Status",
+        lb_state_to_string(st->status), "Running", live, "Paused", st->status == LB_STATE_PAUSED,
+        "Restarting", 0, "OOMKilled", st->oom_killed, "Dead", 0, "Pid", live ? (int)st->pid : 0,
+        "ExitCode", st->exit_code, "Error", "", "StartedAt", time_json(st->started), "FinishedAt",
+        time_json(st->finished));
+    json_t *j = json_pack(
+        "{s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:i, s:s, s:s, s:o, s:o, s:o, s:{s:o, s:s}}", "Id",
+        c->id, "Created", time_json(c->created), "Path", c->path ? c->path : "", "Args",
+        lb_json_from_strv(c->args), "State", state, "Image", c->image_id.str, "Name", name,
+        "RestartCount", 0, "Driver", driver, "Platform", "linux", "HostConfig",
+        host_config_json(c), "Mounts", json_array(), "Config", config_json(c, img_config),
+        "GraphDriver", "Data",
+        json_pack("{s:s, s:s, s:s, s:s}", "LowerDir", lowerdir ? lowerdir : "", "MergedDir",
+                  merged, "UpperDir", upper, "WorkDir", work),
+        "Name", driver);
+    rootfs_release(&r);
+    if (j == NULL)
+        lb_oom();
+    return j;
+}

@@ -1,0 +1,89 @@
+/* lifecycle.h — what the container commands do: create a container from an image, start it in
+ * the foreground and wait for it, remove it; the pieces `inspect` shows.
+ *
+ * A container on disk (container.h has the records):
+ *   ROOT/containers/<id>/diff/      its writable layer (overlay's upperdir)
+ *   ROOT/containers/<id>/work/      overlay's workdir
+ *   ROOT/containers/<id>/rootfs/    where the driver stacks the image's layers + diff/: the
+ *                                   container's root. overlay: mounted by start, unmounted when
+ *                                   the process ends. vfs: the copy is made by create and kept
+ *                                   until the container is removed (it IS the writable layer)
+ *   ROOT/containers/<id>/cgroups.json  the cgroup directories of the running process, so that
+ *                                   whoever removes the container can remove them
+ *
+ * Every step that reads a state and changes it holds the store lock around the whole sequence
+ * and asks the state machine (state.h) first, so an illegal move changes nothing. The lock is
+ * not held while the container runs. Library code: nothing here prints or exits. */
+#ifndef LB_CONTAINER_LIFECYCLE_H
+#define LB_CONTAINER_LIFECYCLE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "container/container.h"
+#include "core/error.h"
+#include "image/store.h"
+#include "runtime/plan.h"
+#include "runtime/process.h"
+
+/* What `create` and `run` were asked for. Every pointer is borrowed. */
+struct lb_create_request {
+    const char *image;              /* as the user named it; resolved with lb_store_resolve */
+    const char *name;               /* --name, NULL = generated */
+    const struct lb_run_opts *opts; /* NULL = defaults */
+    bool auto_remove;               /* --rm */
+    const char *stop_signal;        /* NULL = default */
+    int stop_timeout;               /* -1 = default */
+    char *const *volumes;           /* -v specs, recorded as given (NULL = none) */
+};
+
+/* Create a container: resolve the image, work out docker's Path and Args from the image's
+ * Entrypoint/Cmd and the options (an error "no command specified" when there is none, as
+ * docker), record it (lb_container_create) and make its diff/, work/ and rootfs/ directories
+ * (vfs: copy the layers into rootfs/). Nothing is mounted with overlay. On failure nothing is
+ * left in the store. Returns the record (caller frees) or NULL. */
+struct lb_container *lb_lifecycle_create(struct lb_store *s, const struct lb_create_request *req,
+                                         struct lb_error **err);
+
+/* Start c in the foreground and wait for it: under the store lock, the liveness check and the
+ * state machine (START; "already running" is an LB_EKIND_CONFLICT error here, as the
+ * foreground cannot attach to a process it did not start), mount the root, build the plan from
+ * the image config and c's options, start the process (popts: its stdio; stdin is /dev/null
+ * unless c->opts.interactive or popts gives one), record it running (pid, start time,
+ * StartedAt, this process as its monitor), unlock; forward signals to it, wait; then record the
+ * exit (lb_container_record_exit), remove its cgroups and unmount its root (overlay).
+ * Returns 0 when the process ran, with *exit_code its code (128+N for signal N). Returns -1
+ * when it could not be started, with *exit_code 125 (layerbox failed), 126 (not executable) or
+ * 127 (not found) — the code is then recorded as the container's exit code, its state left as
+ * it was (docker leaves a container whose command failed to start "created") — or when a later
+ * step failed. */
+int lb_lifecycle_start_foreground(struct lb_store *s, struct lb_container *c,
+                                  const struct lb_process_opts *popts, int *exit_code,
+                                  struct lb_error **err);
+
+/* Remove the container arg names (ID, name or unique prefix), under the store lock: liveness
+ * check, state machine (REMOVE, or REMOVE_FORCE when force: SIGKILL the process and wait up to
+ * 10 s for it to end), remove its cgroups, unmount its root, lb_container_remove. A record whose
+ * files cannot be read is removed with force only. *id_out (may be NULL) gets the ID removed. */
+int lb_lifecycle_remove(struct lb_store *s, const char *arg, bool force,
+                        char id_out[LB_CONTAINER_ID_LEN + 1], struct lb_error **err);
+
+/* Register the image-user seam on s (rmi refuses images a container uses). */
+void lb_lifecycle_register(struct lb_store *s);
+
+/* docker's Path and Args for the image config's "config" object (may be NULL) and the options:
+ * any --entrypoint (even "") drops the image's Cmd, arguments after IMAGE replace the Cmd, an
+ * entrypoint of [""] is none. *argv_out is NULL-terminated (caller frees with lb_strv_free).
+ * Errors: LB_EKIND_USAGE "no command specified"; LB_EKIND_INVALID for a mistyped config. */
+int lb_lifecycle_argv(char ***argv_out, const json_t *image_config, const struct lb_run_opts *opts,
+                      struct lb_error **err);
+
+/* docker's `inspect` object for a container (call lb_container_check first for a truthful
+ * State): Id, Created, Path, Args, State{Status, Running, Paused, Restarting, OOMKilled, Dead,
+ * Pid, ExitCode, Error, StartedAt, FinishedAt}, Image, Name ("/x"), RestartCount, Driver,
+ * Platform, HostConfig, Mounts, Config, GraphDriver{Name, Data{LowerDir, MergedDir, UpperDir,
+ * WorkDir}}. LowerDir lists the image's layers' diff/ directories top first (empty when the
+ * image cannot be loaded). New reference. */
+json_t *lb_lifecycle_inspect_json(struct lb_store *s, const struct lb_container *c);
+
+#endif
