@@ -149,5 +149,9 @@ int lb_cmd_start(struct lb_cli *cli, int argc, char **argv, struct lb_error **er
 int lb_cmd_rm(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_ps(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_volume(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_stop(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_kill(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_logs(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_wait(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 
 #endif

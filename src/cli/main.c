@@ -25,16 +25,20 @@ static const struct lb_command commands[] = {
     {"info", lb_cmd_info, "Display store-wide information"},
     {"inspect", lb_cmd_inspect, "Display detailed information on containers or images"},
     {"layers", lb_cmd_layers, "Show the layer stack of an image and what each layer changes"},
+    {"kill", lb_cmd_kill, "Kill one or more running containers"},
     {"load", lb_cmd_load, "Load images from a tar archive or an OCI layout"},
+    {"logs", lb_cmd_logs, "Fetch the logs of a container"},
     {"ps", lb_cmd_ps, "List containers"},
     {"rm", lb_cmd_rm, "Remove one or more containers"},
     {"rmi", lb_cmd_rmi, "Remove one or more images"},
-    {"run", lb_cmd_run, "Create and run a new container from an image (foreground)"},
+    {"run", lb_cmd_run, "Create and run a new container from an image"},
     {"save", lb_cmd_save, "Save one or more images to a tar archive"},
-    {"start", lb_cmd_start, "Start a stopped container in the foreground (start -a)"},
+    {"start", lb_cmd_start, "Start one or more stopped containers"},
+    {"stop", lb_cmd_stop, "Stop one or more running containers"},
     {"tag", lb_cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
     {"version", lb_cmd_version, "Show the layerbox version"},
     {"volume", lb_cmd_volume, "Manage volumes (volume create|ls|inspect|rm|prune)"},
+    {"wait", lb_cmd_wait, "Block until one or more containers stop, then print their exit codes"},
 };
 
 static const char main_usage[] =

@@ -1,10 +1,11 @@
-/* start.c — `layerbox start -a CONTAINER`: run a created (or exited) container again, in the
- * foreground, attached to our stdio as `run` does; the exit code is the container's.
+/* start.c — `layerbox start [-a] CONTAINER...`: run created (or exited) containers again.
  *
- * Detached start (without -a) needs the monitor process that supervises a container when no
- * CLI waits for it; layerbox does not have it yet, so -a is required.
+ * Without -a the container runs detached under its monitor (its output goes to its log) and the
+ * argument is printed once it runs, as docker does; a container that is already running is left
+ * alone and printed too. With -a (one container) it runs in the foreground, attached to our
+ * stdio as `run` does, and the exit code is the container's.
  *
- * Sits on: container/lifecycle.h (lb_lifecycle_start_foreground).
+ * Sits on: container/lifecycle.h (lb_lifecycle_start_foreground, lb_lifecycle_start_detached).
  * Interface: lb_cmd_start
  */
 #include "cli/cli.h"
@@ -12,34 +13,70 @@
 #include <stdio.h>
 
 static const char start_usage[] =
-    "Usage:  layerbox start [OPTIONS] CONTAINER\n"
+    "Usage:  layerbox start [OPTIONS] CONTAINER [CONTAINER...]\n"
     "\n"
-    "Start a stopped container in the foreground, attached to this terminal; exit with its\n"
-    "exit code.\n"
+    "Start one or more stopped containers in the background (with -a: one, in the foreground,\n"
+    "attached to this terminal; exit with its exit code).\n"
     "\n"
     "Options:\n"
-    "  -a, --attach        Attach STDOUT/STDERR and forward signals (required for now)\n"
+    "  -a, --attach        Attach STDOUT/STDERR and forward signals\n"
     "  -i, --interactive   Attach the container's STDIN\n"
     "  -h, --help          Print this help\n";
+
+/* Detached start of one container: 0, or -1 with *code the exit code. */
+static int start_one(struct lb_store *s, const char *arg, int *code, struct lb_error **err)
+{
+    *code = 125;
+    struct lb_container *c = lb_container_resolve(s, arg, err);
+    if (c == NULL)
+        return -1;
+    struct lb_transition t;
+    int rc = -1;
+    if (lb_container_check(s, c, err) < 0 ||
+        lb_state_transition(&t, c->state.status, LB_EVENT_START, c->name, err) < 0)
+        goto out;
+    if (t.step == LB_STEP_NONE) /* already running: docker's "not modified" */
+        rc = 0;
+    else
+        rc = lb_lifecycle_start_detached(s, c, code, err);
+out:
+    lb_container_free(c);
+    return rc;
+}
 
 int lb_cmd_start(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
 {
     bool attach = false, interactive = false;
-    const struct lb_cli_opt opts[] = {{"attach", 'a', .flag = &attach},
-                                      {"interactive", 'i', .flag = &interactive},
-                                      {0}};
+    const struct lb_cli_opt opts[] = {
+        {"attach", 'a', .flag = &attach}, {"interactive", 'i', .flag = &interactive}, {0}};
     int r = lb_cli_options(argc, argv, start_usage, opts, err);
     if (r <= 0)
         return r;
-    if (lb_cli_nargs(argc, argv, 1, 1, err) < 0)
+    if (lb_cli_nargs(argc, argv, 1, attach ? 1 : -1, err) < 0)
         return -1;
-    if (!attach)
-        return lb_cli_usage_error(err, argv[0],
-                                  "start without -a (detached) needs the container monitor, which "
-                                  "layerbox does not have yet: use start -a");
     struct lb_store *s = NULL;
     if (lb_cli_store(cli, &s, err) < 0)
         return -1;
+    if (!attach) {
+        struct lb_error *last = NULL;
+        int code = 0;
+        for (int i = optind; i < argc; i++) {
+            struct lb_error *e = NULL;
+            int c = 125;
+            if (start_one(s, argv[i], &c, &e) < 0) {
+                lb_cli_keep_last(&last, e);
+                code = c;
+            } else {
+                printf("%s\n", argv[i]);
+                fflush(stdout);
+            }
+        }
+        if (last == NULL)
+            return 0;
+        (void)code; /* docker's start fails with 1 whatever the cause */
+        *err = last;
+        return -1;
+    }
     struct lb_container *c = lb_container_resolve(s, argv[optind], err);
     if (c == NULL)
         return -1;

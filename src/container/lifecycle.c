@@ -9,10 +9,12 @@
  *
  * Sits on: container/container.h (records, liveness), container/state.h, image/store.h,
  *          layer/driver.h (mount/umount), runtime/plan.h, runtime/process.h, runtime/cgroup.h.
- * Interface: lb_lifecycle_create, lb_lifecycle_start_foreground, lb_lifecycle_remove,
+ * Interface: lb_lifecycle_create, lb_lifecycle_start_foreground, lb_lifecycle_start_detached,
+ *            lb_lifecycle_stop, lb_lifecycle_kill, lb_lifecycle_wait, lb_lifecycle_remove,
  *            lb_lifecycle_register, lb_lifecycle_argv, lb_lifecycle_inspect_json
  */
 #include "container/lifecycle.h"
+#include "container/monitor.h"
 
 #include "core/cleanup.h"
 #include "core/explain.h"
@@ -25,6 +27,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -94,7 +100,7 @@ int lb_lifecycle_argv(char ***argv_out, const json_t *image_config, const struct
 
 struct rootfs {
     const struct lb_driver *driver;
-    struct lb_image *img; /* NULL when the image cannot be loaded (then no layers) */
+    struct lb_image *img;     /* NULL when the image cannot be loaded (then no layers) */
     struct lb_digest *chains; /* TOP FIRST */
     char *upper, *work, *target;
 };
@@ -192,8 +198,8 @@ static int cgroups_save(struct lb_store *s, const char *id, const struct lb_cgro
 {
     if (cg->version == LB_CGROUP_NONE)
         return 0;
-    _cleanup_json_ json_t *j = json_pack("{s:i, s:o}", "Version", (int)cg->version, "Dirs",
-                                         lb_json_from_strv(cg->dirs));
+    _cleanup_json_ json_t *j =
+        json_pack("{s:i, s:o}", "Version", (int)cg->version, "Dirs", lb_json_from_strv(cg->dirs));
     _cleanup_free_ char *rel = record_rel(id, CGROUPS_FILE);
     return lb_json_write_at(s->root_fd, rel, j, err);
 }
@@ -467,8 +473,7 @@ static int remove_locked(struct lb_store *s, const char *arg, bool force, char *
         struct lb_transition t;
         if (lb_container_check(s, c, err) < 0 ||
             lb_state_transition(&t, c->state.status,
-                                force ? LB_EVENT_REMOVE_FORCE : LB_EVENT_REMOVE, c->name,
-                                err) < 0)
+                                force ? LB_EVENT_REMOVE_FORCE : LB_EVENT_REMOVE, c->name, err) < 0)
             goto out;
         if (t.step == LB_STEP_KILL_REMOVE && kill_and_wait(c, err) < 0)
             goto out;
@@ -502,6 +507,340 @@ int lb_lifecycle_remove(struct lb_store *s, const char *arg, bool force,
 void lb_lifecycle_register(struct lb_store *s)
 {
     lb_store_set_image_user_check(s, lb_container_image_user, s);
+}
+
+/* --- start detached: the monitor ---------------------------------------------------------- */
+
+/* What the monitor tells the CLI: "S" when the container runs, else "E<code> <errno> <kind>
+ * <message>". */
+static void report(int fd, const char *msg, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, msg, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        msg += n;
+        len -= (size_t)n;
+    }
+}
+
+static void report_error(int fd, int code, const struct lb_error *e)
+{
+    _cleanup_free_ char *msg =
+        lb_xasprintf("E%d %d %d %s", code, e ? e->code : 0, e ? e->kind : 0, e ? e->msg : "failed");
+    report(fd, msg, strlen(msg));
+}
+
+/* Close every fd above 2 but the ones in keep (sorted, -1 ignored). */
+static void close_fds_but(const int *keep, size_t n)
+{
+    unsigned next = 3;
+    for (size_t i = 0; i < n; i++) {
+        if (keep[i] < (int)next)
+            continue;
+        if ((unsigned)keep[i] > next)
+            close_range(next, (unsigned)keep[i] - 1, 0);
+        next = (unsigned)keep[i] + 1;
+    }
+    close_range(next, ~0U, 0);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+static void __attribute__((noreturn))
+monitor_main(struct lb_store *s, struct lb_container *c, int status_fd)
+{
+    struct lb_error *e = NULL;
+    int keep[3] = {s->root_fd, status_fd, s->tmp_lock_fd};
+    qsort(keep, 3, sizeof(int), cmp_int);
+    close_fds_but(keep, 3);
+    int devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        if (devnull > 2)
+            close(devnull);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+
+    int outp[2] = {-1, -1}, errp[2] = {-1, -1};
+    _cleanup_free_ char *logrel = record_rel(c->id, LB_LOG_FILE);
+    int log_fd = -1;
+    if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+        lb_error_set(&e, errno, "cannot make the container's output pipes");
+        report_error(status_fd, 125, e);
+        _exit(1);
+    }
+    log_fd = openat(s->root_fd, logrel, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (log_fd < 0) {
+        lb_error_set(&e, errno, "cannot open '%s/%s'", s->root, logrel);
+        report_error(status_fd, 125, e);
+        _exit(1);
+    }
+    struct lb_process_opts po = LB_PROCESS_OPTS_INIT;
+    po.stdin_fd = 0;
+    po.stdout_fd = outp[1];
+    po.stderr_fd = errp[1];
+    struct rootfs r = {0};
+    struct lb_process proc = {0};
+    int rc = lb_store_lock(s, &e);
+    if (rc == 0) {
+        rc = start_locked(s, c, &r, &po, &proc, &e);
+        lb_store_unlock(s);
+    }
+    close(outp[1]);
+    close(errp[1]);
+    if (rc < 0) {
+        int code = lb_process_exit_code_for(proc.exec_errno);
+        if (r.img != NULL)
+            finish(s, c, &r, &proc, false, code, NULL);
+        report_error(status_fd, code, e);
+        _exit(1);
+    }
+    report(status_fd, "S", 1);
+    close(status_fd);
+
+    struct lb_error *pe = NULL;
+    lb_log_pump(outp[0], errp[0], log_fd, &pe);
+    lb_error_free(pe);
+    close(outp[0]);
+    close(errp[0]);
+    close(log_fd);
+    int code = 0;
+    struct lb_error *we = NULL;
+    if (lb_process_wait(proc.pid, &code, &we) < 0)
+        code = -1;
+    lb_error_free(we);
+    finish(s, c, &r, &proc, true, code, NULL);
+    if (c->auto_remove) {
+        struct lb_error *re = NULL;
+        lb_lifecycle_remove(s, c->id, true, NULL, &re);
+        lb_error_free(re);
+    }
+    _exit(0);
+}
+
+int lb_lifecycle_start_detached(struct lb_store *s, struct lb_container *c, int *exit_code,
+                                struct lb_error **err)
+{
+    *exit_code = 125;
+    int sp[2];
+    if (pipe2(sp, O_CLOEXEC) < 0)
+        return lb_error_set(err, errno, "cannot make a pipe");
+    fflush(NULL);
+    pid_t child = fork();
+    if (child < 0) {
+        close(sp[0]);
+        close(sp[1]);
+        return lb_error_set(err, errno, "cannot fork the container monitor");
+    }
+    if (child == 0) {
+        close(sp[0]);
+        setsid();
+        pid_t m = fork();
+        if (m != 0)
+            _exit(m < 0 ? 1 : 0);
+        monitor_main(s, c, sp[1]);
+    }
+    close(sp[1]);
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+        ;
+    struct lb_strbuf msg = LB_STRBUF_INIT;
+    char buf[1024];
+    for (;;) {
+        ssize_t n = read(sp[0], buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        lb_strbuf_add(&msg, buf, (size_t)n);
+    }
+    close(sp[0]);
+    int rc = -1;
+    if (msg.len > 0 && msg.buf[0] == 'S') {
+        rc = 0;
+        lb_explain("container", "%.12s started under its monitor", c->id);
+        /* the monitor recorded the start: refresh ours */
+        struct lb_container *now = lb_container_load(s, c->id, NULL);
+        if (now) {
+            c->state = now->state;
+            lb_container_free(now);
+        }
+    } else if (msg.len > 0 && msg.buf[0] == 'E') {
+        int code = 125, errnum = 0, kind = 0, off = 0;
+        if (sscanf(msg.buf + 1, "%d %d %d %n", &code, &errnum, &kind, &off) >= 3 && off > 0) {
+            *exit_code = code;
+            lb_error_setk(err, kind, errnum, "%s", msg.buf + 1 + off);
+        } else {
+            lb_error_set(err, 0, "the container monitor failed");
+        }
+    } else {
+        lb_error_set(err, 0, "the container monitor ended before starting the container");
+    }
+    lb_strbuf_release(&msg);
+    return rc;
+}
+
+/* --- stop, kill, wait ------------------------------------------------------------------- */
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000 * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* Poll for pid (started at start) to be gone, up to ms milliseconds. True when gone. */
+static bool wait_gone(pid_t pid, uint64_t start, long ms)
+{
+    for (long t = 0;; t += 10) {
+        if (!lb_process_is_running(pid, start))
+            return true;
+        if (t >= ms)
+            return false;
+        sleep_ms(10);
+    }
+}
+
+/* The process is gone: wait (up to 10 s) for its monitor to record the end; when the monitor is
+ * gone too, the liveness check records it. c is refreshed. */
+static int wait_recorded(struct lb_store *s, struct lb_container *c, struct lb_error **err)
+{
+    for (int i = 0; i < 1000; i++) {
+        struct lb_container *now = lb_container_load(s, c->id, err);
+        if (now == NULL)
+            return -1;
+        c->state = now->state;
+        lb_container_free(now);
+        if (c->state.status != LB_STATE_RUNNING && c->state.status != LB_STATE_PAUSED)
+            return 0;
+        pid_t m = c->state.monitor_pid;
+        if (m <= 0 || m == getpid() || kill(m, 0) < 0)
+            break;
+        sleep_ms(10);
+    }
+    return lb_container_check(s, c, err) < 0 ? -1 : 0;
+}
+
+static int stop_signal_of(const struct lb_container *c, int *sig, struct lb_error **err)
+{
+    if (c->stop_signal == NULL || c->stop_signal[0] == '\0') {
+        *sig = SIGTERM;
+        return 0;
+    }
+    return lb_signal_parse(c->stop_signal, sig, err);
+}
+
+/* Resolve, load, check and ask the state machine, under the lock (held on success). */
+static struct lb_container *load_for(struct lb_store *s, const char *arg, enum lb_event ev,
+                                     struct lb_transition *t, struct lb_error **err)
+{
+    if (lb_store_lock(s, err) < 0)
+        return NULL;
+    struct lb_container *c = lb_container_resolve(s, arg, err);
+    if (c == NULL || lb_container_check(s, c, err) < 0 ||
+        lb_state_transition(t, c->state.status, ev, c->name, err) < 0) {
+        lb_container_free(c);
+        lb_store_unlock(s);
+        return NULL;
+    }
+    return c;
+}
+
+int lb_lifecycle_stop(struct lb_store *s, const char *arg, int timeout, struct lb_error **err)
+{
+    struct lb_transition t;
+    struct lb_container *c = load_for(s, arg, LB_EVENT_STOP, &t, err);
+    if (c == NULL)
+        return -1;
+    int sig = SIGTERM;
+    if (t.step == LB_STEP_NONE || stop_signal_of(c, &sig, err) < 0) {
+        lb_store_unlock(s);
+        int rc = t.step == LB_STEP_NONE ? 0 : -1;
+        lb_container_free(c);
+        return rc;
+    }
+    pid_t pid = c->state.pid;
+    uint64_t start = c->state.pid_start;
+    lb_explain("container", "stopping %.12s: signal %d to pid %d", c->id, sig, (int)pid);
+    if (kill(pid, sig) < 0 && errno != ESRCH) {
+        lb_error_set(err, errno, "cannot stop container '%s'", c->name);
+        lb_store_unlock(s);
+        lb_container_free(c);
+        return -1;
+    }
+    lb_store_unlock(s);
+    if (timeout < 0)
+        timeout = c->stop_timeout >= 0 ? c->stop_timeout : 10;
+    int rc = 0;
+    if (!wait_gone(pid, start, (long)timeout * 1000)) {
+        lb_explain("container", "%.12s still running after %d s: SIGKILL", c->id, timeout);
+        if (kill(pid, SIGKILL) < 0 && errno != ESRCH)
+            rc = lb_error_set(err, errno, "cannot kill container '%s'", c->name);
+        else if (!wait_gone(pid, start, 10000))
+            rc = lb_error_set(err, ETIMEDOUT, "container '%s' did not die after SIGKILL", c->name);
+    }
+    if (rc == 0)
+        rc = wait_recorded(s, c, err);
+    lb_container_free(c);
+    return rc;
+}
+
+int lb_lifecycle_kill(struct lb_store *s, const char *arg, int sig, struct lb_error **err)
+{
+    struct lb_transition t;
+    struct lb_container *c = load_for(s, arg, LB_EVENT_KILL, &t, err);
+    if (c == NULL)
+        return -1;
+    int rc = 0;
+    if (t.step != LB_STEP_NONE) {
+        lb_explain("container", "signal %d to %.12s (pid %d)", sig, c->id, (int)c->state.pid);
+        if (kill(c->state.pid, sig) < 0 && errno != ESRCH)
+            rc = lb_error_set(err, errno, "cannot kill container '%s'", c->name);
+    }
+    lb_store_unlock(s);
+    lb_container_free(c);
+    return rc;
+}
+
+int lb_lifecycle_wait(struct lb_store *s, const char *arg, int *exit_code, struct lb_error **err)
+{
+    struct lb_container *c = lb_container_resolve(s, arg, err);
+    if (c == NULL)
+        return -1;
+    int rc = 0;
+    for (;;) {
+        if (lb_container_check(s, c, err) < 0) {
+            rc = -1;
+            break;
+        }
+        if (c->state.status != LB_STATE_RUNNING && c->state.status != LB_STATE_PAUSED)
+            break;
+        if (!lb_process_is_running(c->state.pid, c->state.pid_start)) {
+            rc = wait_recorded(s, c, err);
+            break;
+        }
+        sleep_ms(50);
+        struct lb_container *now = lb_container_load(s, c->id, err);
+        if (now == NULL) {
+            rc = -1;
+            break;
+        }
+        c->state = now->state;
+        lb_container_free(now);
+    }
+    if (rc == 0)
+        *exit_code = c->state.exit_code;
+    lb_container_free(c);
+    return rc;
 }
 
 /* --- inspect ------------------------------------------------------------------------------ */
@@ -617,21 +956,20 @@ json_t *lb_lifecycle_inspect_json(struct lb_store *s, const struct lb_container 
 
     const struct lb_container_state *st = &c->state;
     bool live = st->status == LB_STATE_RUNNING || st->status == LB_STATE_PAUSED;
-    json_t *state = json_pack(
-        "{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:o, s:o}", "Status",
-        lb_state_to_string(st->status), "Running", live, "Paused", st->status == LB_STATE_PAUSED,
-        "Restarting", 0, "OOMKilled", st->oom_killed, "Dead", 0, "Pid", live ? (int)st->pid : 0,
-        "ExitCode", st->exit_code, "Error", "", "StartedAt", time_json(st->started), "FinishedAt",
-        time_json(st->finished));
+    json_t *state =
+        json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:o, s:o}", "Status",
+                  lb_state_to_string(st->status), "Running", live, "Paused",
+                  st->status == LB_STATE_PAUSED, "Restarting", 0, "OOMKilled", st->oom_killed,
+                  "Dead", 0, "Pid", live ? (int)st->pid : 0, "ExitCode", st->exit_code, "Error", "",
+                  "StartedAt", time_json(st->started), "FinishedAt", time_json(st->finished));
     json_t *j = json_pack(
         "{s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:i, s:s, s:s, s:o, s:o, s:o, s:{s:o, s:s}}", "Id",
         c->id, "Created", time_json(c->created), "Path", c->path ? c->path : "", "Args",
         lb_json_from_strv(c->args), "State", state, "Image", c->image_id.str, "Name", name,
-        "RestartCount", 0, "Driver", driver, "Platform", "linux", "HostConfig",
-        host_config_json(c), "Mounts", json_array(), "Config", config_json(c, img_config),
-        "GraphDriver", "Data",
-        json_pack("{s:s, s:s, s:s, s:s}", "LowerDir", lowerdir ? lowerdir : "", "MergedDir",
-                  merged, "UpperDir", upper, "WorkDir", work),
+        "RestartCount", 0, "Driver", driver, "Platform", "linux", "HostConfig", host_config_json(c),
+        "Mounts", json_array(), "Config", config_json(c, img_config), "GraphDriver", "Data",
+        json_pack("{s:s, s:s, s:s, s:s}", "LowerDir", lowerdir ? lowerdir : "", "MergedDir", merged,
+                  "UpperDir", upper, "WorkDir", work),
         "Name", driver);
     rootfs_release(&r);
     if (j == NULL)

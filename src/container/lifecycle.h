@@ -61,6 +61,33 @@ int lb_lifecycle_start_foreground(struct lb_store *s, struct lb_container *c,
                                   const struct lb_process_opts *popts, int *exit_code,
                                   struct lb_error **err);
 
+/* Start c detached, under a monitor process (design.md "The runtime"): fork; the child calls
+ * setsid and forks again, and the grandchild — the monitor, a child subreaper with /dev/null as
+ * stdin, stdout and stderr and no other inherited fd but the store's — starts the container as
+ * start_foreground does, with its stdout and stderr on pipes that it copies into
+ * containers/<id>/container.log (monitor.h), records it running, tells the caller "started" (or
+ * the error) over a pipe, waits for it, records the exit, removes its cgroups, unmounts its root,
+ * removes the container when it was created with --rm, and exits. It outlives the caller.
+ * Returns 0 once the container runs (recorded). Returns -1 with *exit_code 125, 126 or 127 as
+ * start_foreground when it could not be started. A running container is "already running"
+ * (LB_EKIND_CONFLICT), as in start_foreground: `start` asks the state machine before. */
+int lb_lifecycle_start_detached(struct lb_store *s, struct lb_container *c, int *exit_code,
+                                struct lb_error **err);
+
+/* Stop the container arg names: the state machine (STOP: a container that is not running is
+ * "not modified", returns 0 with nothing done); its stop signal (--stop-signal, default
+ * SIGTERM); wait up to timeout seconds (< 0: its --stop-timeout, default 10) for the process to
+ * end, then SIGKILL; then wait for its monitor to record the exit (when there is no monitor left,
+ * the liveness check records it). */
+int lb_lifecycle_stop(struct lb_store *s, const char *arg, int timeout, struct lb_error **err);
+
+/* Send sig to the container arg names (state machine KILL: "container 'x' is not running"). */
+int lb_lifecycle_kill(struct lb_store *s, const char *arg, int sig, struct lb_error **err);
+
+/* Block until the container arg names is not running, then give its exit code (a created
+ * container: 0 at once). */
+int lb_lifecycle_wait(struct lb_store *s, const char *arg, int *exit_code, struct lb_error **err);
+
 /* Remove the container arg names (ID, name or unique prefix), under the store lock: liveness
  * check, state machine (REMOVE, or REMOVE_FORCE when force: SIGKILL the process and wait up to
  * 10 s for it to end), remove its cgroups, unmount its root, lb_container_remove. A record whose

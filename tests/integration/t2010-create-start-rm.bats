@@ -79,12 +79,6 @@ wait_running() {
     assert_equal "$output" "x"
 }
 
-@test "start without -a is refused (no detached monitor yet)" {
-    lb create --name c "$BUSYBOX" true >/dev/null
-    must_fail -c 125 lb start c
-    assert_one_line_error "start -a"
-}
-
 @test "rm removes a created or exited container: its directory and nothing else" {
     local a b
     a=$(lb create "$BUSYBOX" true)

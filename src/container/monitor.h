@@ -1,0 +1,56 @@
+/* monitor.h — the pieces of the container monitor that are plain data: container.log in docker's
+ * json-file format, the pump that copies a container's stdout and stderr into it, and signal
+ * names. The monitor process itself (double fork, setsid, subreaper) is lifecycle.c's
+ * lb_lifecycle_start_detached; these are what it and `logs`/`kill`/`stop` share.
+ *
+ * container.log: one JSON object per line, as docker's json-file log driver writes them:
+ *   {"log":"hello\n","stream":"stdout","time":"2026-11-22T10:38:47.123456789Z"}
+ * A line of output is one entry ("log" keeps its "\n"); a last line without a newline, or a
+ * piece longer than LB_LOG_MAX_LINE, is an entry without one. Bytes that are not UTF-8 become
+ * U+FFFD, as docker does. Library code: nothing here prints or exits. */
+#ifndef LB_CONTAINER_MONITOR_H
+#define LB_CONTAINER_MONITOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/error.h"
+#include "core/human.h"
+#include "core/util.h"
+
+#define LB_LOG_FILE     "container.log"
+#define LB_LOG_MAX_LINE 16384 /* docker's split size */
+
+enum lb_log_stream {
+    LB_LOG_STDOUT,
+    LB_LOG_STDERR,
+};
+
+/* Append one entry (with its final '\n') for data[0..len) to out. */
+void lb_log_format_entry(struct lb_strbuf *out, enum lb_log_stream stream, const char *data,
+                         size_t len, struct lb_time t);
+
+/* One parsed entry: log points into the entry (owned by it, not NUL-safe: use log_len). */
+struct lb_log_entry {
+    enum lb_log_stream stream;
+    char *log;
+    size_t log_len;
+    char *time; /* as written */
+};
+
+/* Parse one line of container.log (without or with its '\n'). A line that is not such an
+ * object is LB_EKIND_INVALID "malformed log entry". Release with lb_log_entry_release. */
+int lb_log_parse_entry(struct lb_log_entry *out, const char *line, size_t len,
+                       struct lb_error **err);
+void lb_log_entry_release(struct lb_log_entry *e);
+
+/* Copy what the container writes on out_fd (its stdout) and err_fd (its stderr) into log_fd
+ * (opened O_APPEND) as entries, line by line, until both reach end of file. Returns 0, or -1 on
+ * a read/write/poll error. */
+int lb_log_pump(int out_fd, int err_fd, int log_fd, struct lb_error **err);
+
+/* A signal as docker's --signal/--stop-signal take it: "TERM", "SIGTERM", "sigterm" or a number
+ * (1..64). Anything else is LB_EKIND_USAGE "invalid signal: 'x'". */
+int lb_signal_parse(const char *s, int *out, struct lb_error **err);
+
+#endif
