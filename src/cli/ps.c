@@ -40,7 +40,8 @@ static const char ps_usage[] =
     "Options:\n"
     "  -a, --all             Show all containers (default shows just running)\n"
     "  -f, --filter filter   Filter output based on conditions provided:\n"
-    "                        status=created|running|paused|exited, name=SUBSTRING\n" LB_OUT_FORMAT_USAGE
+    "                        status=created|running|paused|exited, "
+    "name=SUBSTRING\n" LB_OUT_FORMAT_USAGE
     "                        fields: .ID .Image .Command .CreatedAt .RunningFor .Status .State\n"
     "                        .Ports .Names\n"
     "      --no-trunc        Don't truncate output\n"
@@ -133,7 +134,8 @@ static char *status_text(const struct lb_container *c, int64_t now)
     const struct lb_container_state *st = &c->state;
     switch (st->status) {
     case LB_STATE_RUNNING:
-        return lb_xasprintf("Up %s", lb_human_duration(d, sizeof(d), (double)(now - st->started.sec)));
+        return lb_xasprintf("Up %s",
+                            lb_human_duration(d, sizeof(d), (double)(now - st->started.sec)));
     case LB_STATE_PAUSED:
         return lb_xasprintf("Up %s (Paused)",
                             lb_human_duration(d, sizeof(d), (double)(now - st->started.sec)));
@@ -155,7 +157,8 @@ static json_t *row_json(const struct ps_opts *o, const struct lb_container *c, i
         lb_strbuf_adds(&cmd, c->args[i]);
     }
     _cleanup_free_ char *full = lb_strbuf_detach(&cmd);
-    _cleanup_free_ char *cut = o->no_trunc ? lb_xstrdup(full ? full : "") : lb_out_ellipsis(full ? full : "", 20);
+    _cleanup_free_ char *cut =
+        o->no_trunc ? lb_xstrdup(full ? full : "") : lb_out_ellipsis(full ? full : "", 20);
     _cleanup_free_ char *quoted = go_quote(cut);
     _cleanup_free_ char *status = status_text(c, now);
     char since[48], at[48], id[LB_CONTAINER_ID_LEN + 1];
@@ -210,12 +213,10 @@ int lb_cmd_ps(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
 {
     struct ps_opts o = {0};
     bool quiet = false;
-    const struct lb_cli_opt opts[] = {{"all", 'a', .flag = &o.all},
-                                      {"quiet", 'q', .flag = &quiet},
-                                      {"no-trunc", 0, .flag = &o.no_trunc},
-                                      {"format", 0, .value = &o.format},
-                                      {"filter", 'f', .list = &o.filters},
-                                      {0}};
+    const struct lb_cli_opt opts[] = {
+        {"all", 'a', .flag = &o.all},         {"quiet", 'q', .flag = &quiet},
+        {"no-trunc", 0, .flag = &o.no_trunc}, {"format", 0, .value = &o.format},
+        {"filter", 'f', .list = &o.filters},  {0}};
     int rc = lb_cli_options(argc, argv, ps_usage, opts, err);
     if (rc > 0) {
         o.quiet = quiet;

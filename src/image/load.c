@@ -221,8 +221,8 @@ static int blob_as_layer(struct loader *l, struct lb_staged *blob, const char *w
             msg += k + 1; /* "<name> expands beyond …": the sentence goes on after the name */
             sep = " ";
         }
-        return lb_error_setk(err, blob->not_layer->kind, blob->not_layer->code, "%s%s%s", what,
-                             sep, msg);
+        return lb_error_setk(err, blob->not_layer->kind, blob->not_layer->code, "%s%s%s", what, sep,
+                             msg);
     }
     struct lb_digest d;
     if (blob->in_store && known_diff_id(l, &blob->w.digest, &d)) {

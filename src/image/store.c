@@ -261,8 +261,8 @@ int lb_blob_writer_begin(struct lb_blob_writer *w, struct lb_store *s, struct lb
         unsigned long long r = 0;
         if (getrandom(&r, sizeof(r), 0) < 0)
             r = (unsigned long long)attempt;
-        _cleanup_free_ char *rel =
-            lb_xasprintf("tmp/blob-%d-%012llx", (int)getpid(), (r + (unsigned)attempt) & 0xffffffffffffULL);
+        _cleanup_free_ char *rel = lb_xasprintf("tmp/blob-%d-%012llx", (int)getpid(),
+                                                (r + (unsigned)attempt) & 0xffffffffffffULL);
         w->fd = openat(s->root_fd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (w->fd >= 0) {
             w->tmp_relpath = lb_steal_pointer(&rel);
@@ -295,10 +295,9 @@ int lb_blob_writer_finish(struct lb_blob_writer *w, const struct lb_digest *expe
     close(w->fd);
     w->fd = -1;
     if (expected_size >= 0 && w->size != expected_size)
-        return lb_error_setk(err, LB_EKIND_INVALID, 0,
-                             "size mismatch for blob %s: expected %lld bytes, got %lld",
-                             expected ? expected->str : w->digest.str, (long long)expected_size,
-                             (long long)w->size);
+        return lb_error_setk(
+            err, LB_EKIND_INVALID, 0, "size mismatch for blob %s: expected %lld bytes, got %lld",
+            expected ? expected->str : w->digest.str, (long long)expected_size, (long long)w->size);
     if (expected && !lb_digest_equal(expected, &w->digest))
         return lb_error_setk(err, LB_EKIND_INVALID, 0,
                              "digest mismatch: expected %s, content hashes to %s", expected->str,
@@ -315,8 +314,8 @@ int lb_blob_writer_publish(struct lb_blob_writer *w, struct lb_error **err)
     } else if (renameat(s->root_fd, w->tmp_relpath, s->root_fd, rel) < 0) {
         return lb_error_set(err, errno, "cannot publish blob %s", w->digest.str);
     } else {
-        lb_explain("store", "stored blob %s (%lld bytes) as %s", w->digest.str,
-                   (long long)w->size, rel);
+        lb_explain("store", "stored blob %s (%lld bytes) as %s", w->digest.str, (long long)w->size,
+                   rel);
     }
     free(w->tmp_relpath);
     w->tmp_relpath = NULL;
@@ -375,8 +374,7 @@ int64_t lb_store_layer_size(struct lb_store *s, const struct lb_digest *chain_id
     return size;
 }
 
-int lb_store_layer_stage(struct lb_store *s, char **stage_rel, int *diff_fd,
-                         struct lb_error **err)
+int lb_store_layer_stage(struct lb_store *s, char **stage_rel, int *diff_fd, struct lb_error **err)
 {
     if (store_hold_tmp(s, err) < 0)
         return -1;

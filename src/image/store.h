@@ -31,11 +31,11 @@ typedef char *(*lb_image_user_fn)(void *data, const struct lb_digest *id);
 struct lb_driver;
 
 struct lb_store {
-    char *root;     /* absolute path of ROOT */
-    int root_fd;    /* O_PATH|O_DIRECTORY fd of ROOT */
-    int lock_fd;    /* >= 0 while the store lock is held */
-    int lock_depth; /* nested lb_store_lock calls */
-    int tmp_lock_fd; /* shared flock on ROOT/tmp.lock while this process stages in tmp/ */
+    char *root;               /* absolute path of ROOT */
+    int root_fd;              /* O_PATH|O_DIRECTORY fd of ROOT */
+    int lock_fd;              /* >= 0 while the store lock is held */
+    int lock_depth;           /* nested lb_store_lock calls */
+    int tmp_lock_fd;          /* shared flock on ROOT/tmp.lock while this process stages in tmp/ */
     uint64_t skipped_devices; /* device nodes layers asked for but this process could not create
                                  (not root): the CLI says so in one warning line */
     lb_image_user_fn user_fn; /* the containers seam, see lb_store_set_image_user_check */
@@ -86,7 +86,7 @@ int lb_store_blob_put(struct lb_store *s, struct lb_digest *out, const void *dat
 struct lb_blob_writer {
     struct lb_store *store;
     int fd;
-    char *tmp_relpath;  /* relative to root_fd, e.g. "tmp/blob-1a2b3c" */
+    char *tmp_relpath; /* relative to root_fd, e.g. "tmp/blob-1a2b3c" */
     struct lb_sha256 hash;
     struct lb_digest digest; /* valid after finish */
     int64_t size;            /* valid after finish */
@@ -120,8 +120,7 @@ int64_t lb_store_layer_size(struct lb_store *s, const struct lb_digest *chain_id
 /* lb_layers_stage under the store's shared tmp/ staging lock (so that no other process's
  * lb_store_open clears the staging directory meanwhile). Publish with lb_layers_publish
  * (s->root_fd) under lb_store_lock. */
-int lb_store_layer_stage(struct lb_store *s, char **stage_rel, int *diff_fd,
-                         struct lb_error **err);
+int lb_store_layer_stage(struct lb_store *s, char **stage_rel, int *diff_fd, struct lb_error **err);
 
 /* --- images ------------------------------------------------------------------------------ */
 

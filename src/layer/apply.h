@@ -43,12 +43,12 @@ struct lb_apply_opts {
 };
 
 struct lb_apply_stats {
-    uint64_t entries;         /* tar entries read */
-    uint64_t regular_bytes;   /* sum of regular file sizes (hardlinks once): docker's Size */
+    uint64_t entries;       /* tar entries read */
+    uint64_t regular_bytes; /* sum of regular file sizes (hardlinks once): docker's Size */
     uint64_t files, dirs, symlinks, hardlinks, others; /* a '.' root entry counts in dirs */
-    uint64_t whiteouts;       /* .wh.NAME entries */
-    uint64_t opaques;         /* .wh..wh..opq entries */
-    uint64_t skipped_devices; /* device nodes not created (unprivileged) */
+    uint64_t whiteouts;                                /* .wh.NAME entries */
+    uint64_t opaques;                                  /* .wh..wh..opq entries */
+    uint64_t skipped_devices;                          /* device nodes not created (unprivileged) */
 };
 
 /* Read every entry of `tar` (an archive already opened for reading, format tar) and apply it

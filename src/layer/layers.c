@@ -169,8 +169,10 @@ static int meta_from_json(const json_t *j, const struct lb_digest *chain_id, con
     if (wh != NULL && json_array_size(wh) > 0) {
         char **v = lb_json_to_strv(wh);
         if (v == NULL)
-            return lb_error_setk(err, LB_EKIND_INVALID, 0, "%s: \"whiteouts\" is not a list of "
-                                 "paths", what);
+            return lb_error_setk(err, LB_EKIND_INVALID, 0,
+                                 "%s: \"whiteouts\" is not a list of "
+                                 "paths",
+                                 what);
         size_t len = lb_strv_len(v);
         for (size_t i = LB_LAYER_MAX_WHITEOUT_NAMES; i < len; i++) {
             free(v[i]); /* at most the documented number; the rest is dropped */
@@ -483,8 +485,10 @@ int lb_layers_remove(int root_fd, const struct lb_digest *chain_id, struct lb_er
         return lb_error_set(err, errno, "cannot stat 'layers'");
     if (is_mount_point(root_fd, dir, layers_st.st_dev) ||
         is_mount_point(root_fd, diff, layers_st.st_dev))
-        return lb_error_set(err, EBUSY, "refusing to remove layer %s: it is mounted (unmount it "
-                            "first)", chain_id->str);
+        return lb_error_set(err, EBUSY,
+                            "refusing to remove layer %s: it is mounted (unmount it "
+                            "first)",
+                            chain_id->str);
 
     char link[32];
     read_link_name(root_fd, chain_id, link);
@@ -527,8 +531,7 @@ int lb_layers_open_chain(int root_fd, const struct lb_digest *chain_id, int **fd
         }
         if (!lb_layers_exists(root_fd, &cur)) {
             if (nv == 0)
-                lb_error_setk(err, LB_EKIND_NOT_FOUND, ENOENT, "layer %s is not unpacked",
-                              cur.str);
+                lb_error_setk(err, LB_EKIND_NOT_FOUND, ENOENT, "layer %s is not unpacked", cur.str);
             else
                 lb_error_setk(err, LB_EKIND_NOT_FOUND, ENOENT,
                               "parent layer %s of layer %s is not unpacked", cur.str, child.str);
@@ -545,8 +548,8 @@ int lb_layers_open_chain(int root_fd, const struct lb_digest *chain_id, int **fd
         lb_layer_meta_release(&m);
         if (!ok) {
             lb_error_setk(err, LB_EKIND_INVALID, 0,
-                          "layer %s: its meta.json's parent and diff_id give chain ID %s",
-                          cur.str, want.str);
+                          "layer %s: its meta.json's parent and diff_id give chain ID %s", cur.str,
+                          want.str);
             goto fail;
         }
         _cleanup_free_ char *diff = lb_layers_diff_relpath(&cur);

@@ -32,8 +32,8 @@
 #include "image/digest.h"
 #include "layer/apply.h"
 
-#define LB_LAYER_MAX_WHITEOUT_NAMES 64 /* meta.json lists at most this many deleted paths */
-#define LB_LAYER_LINK_LEN           26 /* short link names: random base32 [A-Z2-7] */
+#define LB_LAYER_MAX_WHITEOUT_NAMES 64   /* meta.json lists at most this many deleted paths */
+#define LB_LAYER_LINK_LEN           26   /* short link names: random base32 [A-Z2-7] */
 #define LB_LAYER_MAX_CHAIN          4096 /* open_chain refuses longer parent chains (a loop) */
 
 struct lb_layer_meta {
@@ -43,9 +43,9 @@ struct lb_layer_meta {
     struct lb_digest parent; /* ChainID of the layer below */
     int64_t size;            /* sum of regular file sizes (docker's layer Size) */
     enum lb_whiteout_format format;
-    char link[32];           /* short link name, "" until published */
+    char link[32]; /* short link name, "" until published */
     uint64_t added, changed, deleted, opaques;
-    char **whiteouts;        /* deleted paths, at most LB_LAYER_MAX_WHITEOUT_NAMES, may be NULL */
+    char **whiteouts; /* deleted paths, at most LB_LAYER_MAX_WHITEOUT_NAMES, may be NULL */
 };
 
 void lb_layer_meta_release(struct lb_layer_meta *m);
@@ -99,10 +99,10 @@ int lb_layers_remove(int root_fd, const struct lb_digest *chain_id, struct lb_er
 char *lb_layers_diff_relpath(const struct lb_digest *chain_id);
 
 /* Open the diff/ directories of a chain, top first: fds[0] = chain_id's own diff, then its
- * parent's, ... following meta.json's parent pointers (each checked: ChainID(parent, diff_id) = chain ID).
- * *n gets the count; caller closes each fd and frees the array. A layer of the chain that is not
- * unpacked is an LB_EKIND_NOT_FOUND error naming it ("parent layer sha256:… of layer sha256:… is
- * not unpacked"). */
+ * parent's, ... following meta.json's parent pointers (each checked: ChainID(parent, diff_id) =
+ * chain ID). *n gets the count; caller closes each fd and frees the array. A layer of the chain
+ * that is not unpacked is an LB_EKIND_NOT_FOUND error naming it ("parent layer sha256:… of layer
+ * sha256:… is not unpacked"). */
 int lb_layers_open_chain(int root_fd, const struct lb_digest *chain_id, int **fds, size_t *n,
                          struct lb_error **err);
 

@@ -14,8 +14,8 @@
 
 /* Normalise an archive path: strip leading "./" and trailing '/', collapse "//" and "/./".
  * Rejects (LB_EKIND_INVALID) absolute paths and any '..' component; the message states the rule
- * only ("path is absolute (it would leave the layer)"): callers add the entry's name. "." and "" become "" (the
- * root itself). Caller frees *out. */
+ * only ("path is absolute (it would leave the layer)"): callers add the entry's name. "." and ""
+ * become "" (the root itself). Caller frees *out. */
 int lb_safepath_clean(const char *path, char **out, struct lb_error **err);
 
 /* Open the directory that contains `clean` (a lb_safepath_clean result, not the root itself)

@@ -69,7 +69,7 @@ struct lb_layer_stream_result {
     enum lb_compression compression;
     struct lb_digest blob_digest; /* of the compressed (as read) bytes */
     uint64_t blob_size;
-    struct lb_digest diff_id;     /* of the decompressed bytes */
+    struct lb_digest diff_id; /* of the decompressed bytes */
     uint64_t tar_size;
 };
 int lb_layer_stream_finish(struct lb_layer_stream *s, struct lb_layer_stream_result *out,

@@ -165,8 +165,8 @@ enum lb_union_kind lb_union_lookup(const int *fds, size_t n, enum lb_whiteout_fo
         int *child = NULL;
         size_t nchild = 0;
         const int *dirs = cur ? cur : fds;
-        kind = union_step(dirs, ncur, f, comp, &st, next ? &child : NULL, next ? &nchild : NULL,
-                          &e);
+        kind =
+            union_step(dirs, ncur, f, comp, &st, next ? &child : NULL, next ? &nchild : NULL, &e);
         lb_error_free(e);
         close_fds(cur, cur ? ncur : 0);
         cur = NULL;

@@ -87,8 +87,7 @@ static void put(struct staged *s, const char *rel, const char *text)
 /* meta for a layer with DiffID diff_of(name) over parent (NULL: the bottom). */
 static struct lb_layer_meta meta_for(const char *name, const struct lb_digest *parent)
 {
-    struct lb_layer_meta m = {.diff_id = diff_of(name), .size = 42,
-                              .format = LB_WHITEOUT_FILES};
+    struct lb_layer_meta m = {.diff_id = diff_of(name), .size = 42, .format = LB_WHITEOUT_FILES};
     if (parent) {
         m.has_parent = true;
         m.parent = *parent;
@@ -403,8 +402,9 @@ static void test_layers__publish_refuses_anything_but_a_staging_directory(void *
     struct lb_layer_meta m = meta_for("one", NULL);
     bool shared = false;
     struct lb_error *err = NULL;
-    const char *bad[] = {"images", "tmp/layer-", "tmp/layer-x/../../images", "tmp/blob-1",
-                         "/tmp/layer-x", "tmp/layer-..", NULL};
+    const char *bad[] = {"images",     "tmp/layer-",   "tmp/layer-x/../../images",
+                         "tmp/blob-1", "/tmp/layer-x", "tmp/layer-..",
+                         NULL};
     for (size_t i = 0; bad[i]; i++) {
         assert_int_equal(lb_layers_publish(f->root_fd, bad[i], &m, &shared, &err), -1);
         assert_error_contains(err, "is not a layer staging directory");
@@ -493,8 +493,8 @@ static void test_layers__read_meta_reports_missing_and_malformed_records(void **
         assert_error_contains(err, cases[i].needle);
     }
     /* A meta.json naming another chain ID is not this layer's. */
-    char *json = lb_xasprintf("{\"diff_id\":\"%s\",\"chain_id\":\"%s\"}", c.str,
-                              diff_of("two").str);
+    char *json =
+        lb_xasprintf("{\"diff_id\":\"%s\",\"chain_id\":\"%s\"}", c.str, diff_of("two").str);
     write_meta(f, &c, json);
     free(json);
     assert_int_equal(lb_layers_read_meta(f->root_fd, &c, &r, &err), -1);
@@ -711,10 +711,10 @@ static struct lb_digest put_image(struct fixture *f, const char *const *names, c
                                 diffs.buf, tag);
     struct lb_digest cfg, manifest;
     assert_int_equal(lb_store_blob_put(&f->store, &cfg, config, strlen(config), &err), 0);
-    char *mj = lb_xasprintf("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":"
-                            "\"%s\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[%s]}",
-                            LB_MT_OCI_MANIFEST, LB_MT_OCI_CONFIG, cfg.str, strlen(config),
-                            layers.buf);
+    char *mj =
+        lb_xasprintf("{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":"
+                     "\"%s\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[%s]}",
+                     LB_MT_OCI_MANIFEST, LB_MT_OCI_CONFIG, cfg.str, strlen(config), layers.buf);
     assert_int_equal(lb_store_blob_put(&f->store, &manifest, mj, strlen(mj), &err), 0);
     char *names_v[] = {(char *)tag, NULL};
     assert_int_equal(lb_store_lock(&f->store, &err), 0);

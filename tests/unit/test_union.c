@@ -508,8 +508,8 @@ static void test_union__compare_lists_at_most_the_first_64_whiteouts_sorted(void
     struct lb_union_diff d;
     assert_int_equal(lb_union_compare(top, NULL, 0, LB_WHITEOUT_FILES, &d, &err), 0);
     assert_int_equal(d.deleted, 71);
-    assert_int_equal(d.opaques, 1);     /* the root's opaque marker */
-    assert_int_equal(d.added, 1);       /* dir; the markers are not files */
+    assert_int_equal(d.opaques, 1); /* the root's opaque marker */
+    assert_int_equal(d.added, 1);   /* dir; the markers are not files */
     assert_int_equal(lb_strv_len(d.whiteouts), LB_LAYER_MAX_WHITEOUT_NAMES);
     assert_string_equal(d.whiteouts[0], "a-top-level"); /* ".wh.a…" sorts before "dir" */
     assert_string_equal(d.whiteouts[1], "dir/f00");
