@@ -91,6 +91,7 @@ void lb_cli_keep_last(struct lb_error **last, struct lb_error *e);
 struct lb_cli_create {
     struct lb_run_opts opts; /* owns cmd, env, env_files, cap_add, cap_drop; the rest point
                                 into argv */
+    char **volumes;          /* -v specs as given (owned), or NULL */
     const char *image;
     const char *name;
     bool auto_remove;
@@ -99,27 +100,28 @@ struct lb_cli_create {
 };
 
 /* The option lines of create's and run's usage. */
-#define LB_CLI_CREATE_OPTIONS_USAGE                                                                       \
-    "      --cap-add list          Add Linux capabilities\n"                                     \
-    "      --cap-drop list         Drop Linux capabilities\n"                                    \
-    "      --cpus decimal          Number of CPUs\n"                                             \
-    "      --entrypoint string     Overwrite the default ENTRYPOINT of the image\n"              \
-    "  -e, --env list              Set environment variables (K=V, or K: taken from ours)\n"    \
-    "      --env-file list         Read in a file of environment variables\n"                    \
-    "      --hostname string       Container host name (default: the short ID)\n"               \
-    "  -i, --interactive           Keep STDIN open\n"                                            \
-    "  -m, --memory bytes          Memory limit (e.g. 64m)\n"                                    \
-    "      --name string           Assign a name to the container\n"                             \
-    "      --network string        none or host (default host)\n"                                \
-    "      --pids-limit int        Tune container pids limit (-1 for unlimited)\n"               \
-    "      --read-only             Mount the container's root filesystem as read only\n"         \
-    "      --rm                    Automatically remove the container when it exits\n"           \
-    "      --security-opt list     Security options (no-new-privileges)\n"                       \
-    "      --stop-signal string    Signal to stop the container\n"                               \
-    "      --stop-timeout int      Timeout (in seconds) to stop a container\n"                   \
-    "  -t, --tty                   Allocate a pseudo-TTY (accepted; the terminal is ours)\n"     \
-    "  -u, --user string           Username or UID (format: <name|uid>[:<group|gid>])\n"         \
-    "  -w, --workdir string        Working directory inside the container\n"                     \
+#define LB_CLI_CREATE_OPTIONS_USAGE                                                                \
+    "      --cap-add list          Add Linux capabilities\n"                                       \
+    "      --cap-drop list         Drop Linux capabilities\n"                                      \
+    "      --cpus decimal          Number of CPUs\n"                                               \
+    "      --entrypoint string     Overwrite the default ENTRYPOINT of the image\n"                \
+    "  -e, --env list              Set environment variables (K=V, or K: taken from ours)\n"       \
+    "      --env-file list         Read in a file of environment variables\n"                      \
+    "      --hostname string       Container host name (default: the short ID)\n"                  \
+    "  -i, --interactive           Keep STDIN open\n"                                              \
+    "  -m, --memory bytes          Memory limit (e.g. 64m)\n"                                      \
+    "      --name string           Assign a name to the container\n"                               \
+    "      --network string        none or host (default host)\n"                                  \
+    "      --pids-limit int        Tune container pids limit (-1 for unlimited)\n"                 \
+    "      --read-only             Mount the container's root filesystem as read only\n"           \
+    "      --rm                    Automatically remove the container when it exits\n"             \
+    "      --security-opt list     Security options (no-new-privileges)\n"                         \
+    "      --stop-signal string    Signal to stop the container\n"                                 \
+    "      --stop-timeout int      Timeout (in seconds) to stop a container\n"                     \
+    "  -t, --tty                   Allocate a pseudo-TTY (accepted; the terminal is ours)\n"       \
+    "  -u, --user string           Username or UID (format: <name|uid>[:<group|gid>])\n"           \
+    "  -v, --volume list           Bind mount a volume (/host:/ctr[:ro], name:/ctr[:ro], /ctr)\n"  \
+    "  -w, --workdir string        Working directory inside the container\n"                       \
     "  -h, --help                  Print this help\n"
 
 /* Parse create/run's options (getopt stops at IMAGE; what follows is the command). Returns 1 to
@@ -153,5 +155,7 @@ int lb_cmd_stop(struct lb_cli *cli, int argc, char **argv, struct lb_error **err
 int lb_cmd_kill(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_logs(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_wait(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_rename(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_restart(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 
 #endif

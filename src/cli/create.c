@@ -63,11 +63,12 @@ static const struct option create_longopts[] = {
     {"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
     {"tty", no_argument, NULL, 't'},
     {"user", required_argument, NULL, 'u'},
+    {"volume", required_argument, NULL, 'v'},
     {"workdir", required_argument, NULL, 'w'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
-static const char create_shortopts[] = "e:him:tu:w:";
+static const char create_shortopts[] = "e:him:tu:v:w:";
 
 /* Where the options end: the index of the first argument that is not an option or an option's
  * value (or argc). getopt only sees argv up to there, so nothing after IMAGE is permuted. */
@@ -115,12 +116,23 @@ static int parse_memory(const char *s, int64_t *out, struct lb_error **err)
     double mult = 1;
     if (*end) {
         switch (tolower((unsigned char)*end)) {
-        case 'b': mult = 1; break;
-        case 'k': mult = 1024.0; break;
-        case 'm': mult = 1024.0 * 1024; break;
-        case 'g': mult = 1024.0 * 1024 * 1024; break;
-        case 't': mult = 1024.0 * 1024 * 1024 * 1024; break;
-        default: goto bad;
+        case 'b':
+            mult = 1;
+            break;
+        case 'k':
+            mult = 1024.0;
+            break;
+        case 'm':
+            mult = 1024.0 * 1024;
+            break;
+        case 'g':
+            mult = 1024.0 * 1024 * 1024;
+            break;
+        case 't':
+            mult = 1024.0 * 1024 * 1024 * 1024;
+            break;
+        default:
+            goto bad;
         }
         end++;
         if (mult != 1 && tolower((unsigned char)*end) == 'b')
@@ -196,58 +208,86 @@ int lb_cli_create_parse(struct lb_cli_create *c, int argc, char **argv, const ch
     int ch;
     while ((ch = lb_cli_getopt(end, argv, create_shortopts, create_longopts, err)) != -1) {
         switch (ch) {
-        case 'e': add_env(o, optarg); break;
-        case OPT_HOSTNAME: o->hostname = optarg; break;
-        case 'i': o->interactive = true; break;
-        case 't': o->tty = true; break;
-        case 'u': o->user = optarg; break;
-        case 'w': o->workdir = optarg; break;
+        case 'e':
+            add_env(o, optarg);
+            break;
+        case OPT_HOSTNAME:
+            o->hostname = optarg;
+            break;
+        case 'i':
+            o->interactive = true;
+            break;
+        case 't':
+            o->tty = true;
+            break;
+        case 'u':
+            o->user = optarg;
+            break;
+        case 'v':
+            lb_strv_push(&c->volumes, optarg);
+            break;
+        case 'w':
+            o->workdir = optarg;
+            break;
         case 'm':
             if (parse_memory(optarg, &o->memory_bytes, err) < 0)
                 return -1;
             break;
-        case OPT_CAP_ADD: lb_strv_push(&o->cap_add, optarg); break;
-        case OPT_CAP_DROP: lb_strv_push(&o->cap_drop, optarg); break;
+        case OPT_CAP_ADD:
+            lb_strv_push(&o->cap_add, optarg);
+            break;
+        case OPT_CAP_DROP:
+            lb_strv_push(&o->cap_drop, optarg);
+            break;
         case OPT_CPUS: {
             char *e = NULL;
             errno = 0;
             o->cpus = strtod(optarg, &e);
             if (errno || e == optarg || *e || o->cpus < 0 || !isfinite(o->cpus))
-                return lb_cli_usage_error(err, argv[0], "invalid argument \"%s\" for \"--cpus\" flag",
-                                          optarg);
+                return lb_cli_usage_error(err, argv[0],
+                                          "invalid argument \"%s\" for \"--cpus\" flag", optarg);
             break;
         }
-        case OPT_ENTRYPOINT: o->entrypoint = optarg; break;
+        case OPT_ENTRYPOINT:
+            o->entrypoint = optarg;
+            break;
         case OPT_ENV_FILE:
             if (read_env_file(o, optarg, err) < 0)
                 return -1;
             break;
-        case OPT_NAME: c->name = optarg; break;
+        case OPT_NAME:
+            c->name = optarg;
+            break;
         case OPT_NETWORK:
             if (strcmp(optarg, "none") == 0)
                 o->network = LB_NET_NONE;
             else if (strcmp(optarg, "host") == 0)
                 o->network = LB_NET_HOST;
             else
-                return lb_cli_usage_error(err, argv[0],
-                                          "network '%s' is not supported: use none or host", optarg);
+                return lb_cli_usage_error(
+                    err, argv[0], "network '%s' is not supported: use none or host", optarg);
             break;
         case OPT_PIDS_LIMIT:
             if (parse_int("--pids-limit", optarg, -1, &o->pids_limit, err) < 0)
                 return -1;
             break;
-        case OPT_READ_ONLY: o->read_only = true; break;
-        case OPT_RM: c->auto_remove = true; break;
+        case OPT_READ_ONLY:
+            o->read_only = true;
+            break;
+        case OPT_RM:
+            c->auto_remove = true;
+            break;
         case OPT_SECURITY_OPT:
             if (strcmp(optarg, "no-new-privileges") == 0 ||
                 strcmp(optarg, "no-new-privileges=true") == 0 ||
                 strcmp(optarg, "no-new-privileges:true") == 0)
                 o->no_new_privileges = true;
             else
-                return lb_cli_usage_error(err, argv[0], "unsupported security option '%s'",
-                                          optarg);
+                return lb_cli_usage_error(err, argv[0], "unsupported security option '%s'", optarg);
             break;
-        case OPT_STOP_SIGNAL: c->stop_signal = optarg; break;
+        case OPT_STOP_SIGNAL:
+            c->stop_signal = optarg;
+            break;
         case OPT_STOP_TIMEOUT: {
             int64_t v = 0;
             if (parse_int("--stop-timeout", optarg, -1, &v, err) < 0)
@@ -255,8 +295,11 @@ int lb_cli_create_parse(struct lb_cli_create *c, int argc, char **argv, const ch
             c->stop_timeout = (int)v;
             break;
         }
-        case 'h': lb_cli_usage(usage); return 0;
-        default: return -1;
+        case 'h':
+            lb_cli_usage(usage);
+            return 0;
+        default:
+            return -1;
         }
     }
     if (optind >= argc)
@@ -277,6 +320,7 @@ void lb_cli_create_release(struct lb_cli_create *c)
     lb_strv_free(c->opts.env_files);
     lb_strv_free(c->opts.cap_add);
     lb_strv_free(c->opts.cap_drop);
+    lb_strv_free(c->volumes);
     *c = (struct lb_cli_create){0};
 }
 
@@ -287,7 +331,8 @@ struct lb_create_request lb_cli_create_request(const struct lb_cli_create *c)
                                       .opts = &c->opts,
                                       .auto_remove = c->auto_remove,
                                       .stop_signal = c->stop_signal,
-                                      .stop_timeout = c->stop_timeout};
+                                      .stop_timeout = c->stop_timeout,
+                                      .volumes = c->volumes};
 }
 
 int lb_cmd_create(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)

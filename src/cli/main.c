@@ -29,6 +29,8 @@ static const struct lb_command commands[] = {
     {"load", lb_cmd_load, "Load images from a tar archive or an OCI layout"},
     {"logs", lb_cmd_logs, "Fetch the logs of a container"},
     {"ps", lb_cmd_ps, "List containers"},
+    {"rename", lb_cmd_rename, "Rename a container"},
+    {"restart", lb_cmd_restart, "Restart one or more containers"},
     {"rm", lb_cmd_rm, "Remove one or more containers"},
     {"rmi", lb_cmd_rmi, "Remove one or more images"},
     {"run", lb_cmd_run, "Create and run a new container from an image"},

@@ -3,7 +3,7 @@
  * unless -f, which kills it first. Every argument is tried; each one removed is printed as
  * given, as docker does, and the command fails (exit 1) if any failed.
  *
- * Sits on: container/lifecycle.h (lb_lifecycle_remove).
+ * Sits on: container/lifecycle.h (lb_lifecycle_remove, lb_lifecycle_remove_with_volumes).
  * Interface: lb_cmd_rm
  */
 #include "cli/cli.h"
@@ -36,7 +36,9 @@ int lb_cmd_rm(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
     struct lb_error *last = NULL;
     for (int i = optind; i < argc; i++) {
         struct lb_error *e = NULL;
-        if (lb_lifecycle_remove(s, argv[i], force, NULL, &e) < 0)
+        int rc = volumes ? lb_lifecycle_remove_with_volumes(s, argv[i], force, NULL, &e)
+                         : lb_lifecycle_remove(s, argv[i], force, NULL, &e);
+        if (rc < 0)
             lb_cli_keep_last(&last, e);
         else
             printf("%s\n", argv[i]);

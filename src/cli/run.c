@@ -138,7 +138,7 @@ int lb_cmd_run(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
         rc = code;
     if (c.auto_remove) {
         struct lb_error *e = NULL;
-        if (lb_lifecycle_remove(s, ct->id, true, NULL, &e) < 0) {
+        if (lb_lifecycle_remove_with_volumes(s, ct->id, true, NULL, &e) < 0) {
             if (rc >= 0) /* the container's code stands; say why it is still there */
                 lb_cli_keep_last(&e, NULL);
             else

@@ -15,6 +15,7 @@
  */
 #include "container/lifecycle.h"
 #include "container/monitor.h"
+#include "container/volumes.h"
 
 #include "core/cleanup.h"
 #include "core/explain.h"
@@ -29,6 +30,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <string.h>
@@ -239,6 +241,141 @@ static int make_dirs(struct lb_store *s, const char *id, struct lb_error **err)
     return 0;
 }
 
+/* --- volumes: -v specs ------------------------------------------------------------------ */
+
+/* Remove the volumes named in v (best effort: they were made for a container that failed). */
+static void volumes_undo(struct lb_store *s, char **v)
+{
+    for (size_t i = 0; v && v[i]; i++) {
+        struct lb_error *e = NULL;
+        lb_volume_remove(s, v[i], true, &e);
+        lb_error_free(e);
+    }
+}
+
+/* Check the -v specs and make their volumes, before the record: every spec is parsed and every
+ * bind source checked before any volume is made, so a bad spec leaves nothing behind.
+ * *recorded gets the specs the record keeps: as given, but an anonymous one as "<name>:/ctr[:ro]"
+ * (its volume's name, so that start mounts the same volume and rm -v finds it). *made gets the
+ * volumes this call created (to undo on a later failure). */
+static int volumes_prepare(struct lb_store *s, char *const *specs, char ***recorded, char ***made,
+                           struct lb_error **err)
+{
+    *recorded = NULL;
+    *made = NULL;
+    size_t n = 0;
+    while (specs && specs[n])
+        n++;
+    if (n == 0)
+        return 0;
+    struct lb_volume_spec *parsed = lb_xmalloc(n * sizeof(*parsed));
+    for (size_t i = 0; i < n; i++)
+        parsed[i] = (struct lb_volume_spec){0};
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = lb_volume_spec_parse(&parsed[i], specs[i], err);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (parsed[i].kind != LB_VOLUME_BIND)
+            continue;
+        struct lb_mount_spec m = {0};
+        rc = lb_volume_spec_mount(s, &parsed[i], &m, NULL, err);
+        free(m.source);
+        free(m.target);
+        free(m.data);
+    }
+    char **rec = lb_xmalloc(sizeof(char *));
+    char **mk = lb_xmalloc(sizeof(char *));
+    rec[0] = mk[0] = NULL;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (parsed[i].kind == LB_VOLUME_BIND) {
+            lb_strv_push(&rec, specs[i]);
+            continue;
+        }
+        bool existed = false;
+        if (parsed[i].kind == LB_VOLUME_NAMED) {
+            struct lb_volume *v = lb_volume_load(s, parsed[i].source, NULL);
+            existed = v != NULL;
+            lb_volume_free(v);
+        }
+        struct lb_mount_spec m = {0};
+        _cleanup_free_ char *name = NULL;
+        rc = lb_volume_spec_mount(s, &parsed[i], &m, &name, err);
+        free(m.source);
+        free(m.target);
+        free(m.data);
+        if (rc < 0)
+            break;
+        if (!existed)
+            lb_strv_push(&mk, name);
+        if (parsed[i].kind == LB_VOLUME_ANONYMOUS) {
+            _cleanup_free_ char *r =
+                lb_xasprintf("%s:%s%s", name, parsed[i].target, parsed[i].readonly ? ":ro" : "");
+            lb_strv_push(&rec, r);
+        } else {
+            lb_strv_push(&rec, specs[i]);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        lb_volume_spec_release(&parsed[i]);
+    free(parsed);
+    if (rc < 0) {
+        volumes_undo(s, mk);
+        lb_strv_free(mk);
+        lb_strv_free(rec);
+        return -1;
+    }
+    *recorded = rec;
+    *made = mk;
+    return 0;
+}
+
+/* Append the record's -v specs to the plan's mounts, as bind mounts (after the defaults). */
+static int plan_add_volumes(struct lb_store *s, struct lb_run_plan *plan, char *const *specs,
+                            struct lb_error **err)
+{
+    for (size_t i = 0; specs && specs[i]; i++) {
+        struct lb_volume_spec v = {0};
+        struct lb_mount_spec m = {0};
+        int rc = lb_volume_spec_parse(&v, specs[i], err);
+        if (rc == 0)
+            rc = lb_volume_spec_mount(s, &v, &m, NULL, err);
+        lb_volume_spec_release(&v);
+        if (rc < 0)
+            return lb_error_wrap(err, "volume '%s'", specs[i]);
+        plan->mounts = lb_xrealloc(plan->mounts, (plan->n_mounts + 1) * sizeof(*plan->mounts));
+        plan->mounts[plan->n_mounts++] = m;
+        lb_explain("container", "volume %s: bind %s on %s%s", specs[i], m.source, m.target,
+                   (m.flags & MS_RDONLY) ? " (read-only)" : "");
+    }
+    return 0;
+}
+
+/* The volume seam: the ID of a container whose -v specs name volume, or NULL. */
+static char *volume_user(void *data, const char *volume)
+{
+    struct lb_store *s = data;
+    struct lb_container **v = NULL;
+    size_t n = 0;
+    struct lb_error *e = NULL;
+    if (lb_container_list(s, &v, &n, &e) < 0) {
+        lb_error_free(e);
+        return NULL;
+    }
+    char *user = NULL;
+    for (size_t i = 0; i < n && user == NULL; i++) {
+        for (size_t j = 0; v[i]->volumes && v[i]->volumes[j] && user == NULL; j++) {
+            struct lb_volume_spec sp = {0};
+            if (lb_volume_spec_parse(&sp, v[i]->volumes[j], &e) == 0 &&
+                sp.kind == LB_VOLUME_NAMED && strcmp(sp.source, volume) == 0)
+                user = lb_xstrdup(v[i]->id);
+            lb_error_clear(&e);
+            lb_volume_spec_release(&sp);
+        }
+    }
+    lb_container_list_free(v, n);
+    return user;
+}
+
 struct lb_container *lb_lifecycle_create(struct lb_store *s, const struct lb_create_request *req,
                                          struct lb_error **err)
 {
@@ -247,7 +384,10 @@ struct lb_container *lb_lifecycle_create(struct lb_store *s, const struct lb_cre
         return NULL;
     struct lb_container *c = NULL;
     _cleanup_strv_ char **argv = NULL;
-    if (lb_lifecycle_argv(&argv, lb_json_obj(img->config, "config"), req->opts, err) < 0)
+    _cleanup_strv_ char **volumes = NULL;
+    _cleanup_strv_ char **made = NULL;
+    if (lb_lifecycle_argv(&argv, lb_json_obj(img->config, "config"), req->opts, err) < 0 ||
+        volumes_prepare(s, req->volumes, &volumes, &made, err) < 0)
         goto out;
     struct lb_container_spec spec = {.name = req->name,
                                      .image_id = &img->id,
@@ -258,7 +398,7 @@ struct lb_container *lb_lifecycle_create(struct lb_store *s, const struct lb_cre
                                      .auto_remove = req->auto_remove,
                                      .stop_signal = req->stop_signal,
                                      .stop_timeout = req->stop_timeout,
-                                     .volumes = req->volumes};
+                                     .volumes = volumes};
     if (lb_store_lock(s, err) < 0)
         goto out;
     c = lb_container_create(s, &spec, err);
@@ -286,6 +426,8 @@ struct lb_container *lb_lifecycle_create(struct lb_store *s, const struct lb_cre
     }
     lb_store_unlock(s);
 out:
+    if (c == NULL)
+        volumes_undo(s, made);
     lb_image_free(img);
     return c;
 }
@@ -316,6 +458,8 @@ static int start_locked(struct lb_store *s, struct lb_container *c, struct rootf
         return lb_error_set(err, errno, "cannot open '%s'", r->target);
     int rc = lb_plan_build(&plan, lb_json_obj(r->img->config, "config"), &c->opts, rootfs_fd,
                            r->target, c->id, err);
+    if (rc == 0)
+        rc = plan_add_volumes(s, &plan, c->volumes, err);
     if (rc == 0)
         rc = lb_process_start(proc, &plan, popts, err);
     lb_plan_release(&plan);
@@ -504,9 +648,45 @@ int lb_lifecycle_remove(struct lb_store *s, const char *arg, bool force,
     return rc;
 }
 
+int lb_lifecycle_remove_with_volumes(struct lb_store *s, const char *arg, bool force,
+                                     char id_out[LB_CONTAINER_ID_LEN + 1], struct lb_error **err)
+{
+    char id[LB_CONTAINER_ID_LEN + 1] = "";
+    if (lb_store_lock(s, err) < 0)
+        return -1;
+    struct lb_container *c = NULL;
+    if (lb_container_resolve_id(s, arg, id, NULL) == 0)
+        c = lb_container_load(s, id, NULL);
+    int rc = remove_locked(s, arg, force, id, err);
+    for (size_t i = 0; rc == 0 && c && c->volumes && c->volumes[i]; i++) {
+        struct lb_volume_spec sp = {0};
+        struct lb_error *e = NULL;
+        if (lb_volume_spec_parse(&sp, c->volumes[i], &e) == 0 && sp.kind == LB_VOLUME_NAMED) {
+            struct lb_volume *v = lb_volume_load(s, sp.source, &e);
+            if (v != NULL && v->anonymous && lb_volume_remove(s, v->name, true, &e) < 0 &&
+                e->kind != LB_EKIND_CONFLICT) /* still used by another container: kept */
+                rc = -1;
+            if (v != NULL && rc == 0)
+                lb_explain("container", "%s volume %s", v->anonymous ? "removed" : "kept", v->name);
+            lb_volume_free(v);
+        }
+        lb_volume_spec_release(&sp);
+        if (rc < 0)
+            *err = e;
+        else
+            lb_error_free(e);
+    }
+    lb_store_unlock(s);
+    lb_container_free(c);
+    if (rc == 0 && id_out)
+        memcpy(id_out, id, sizeof(id));
+    return rc;
+}
+
 void lb_lifecycle_register(struct lb_store *s)
 {
     lb_store_set_image_user_check(s, lb_container_image_user, s);
+    lb_volume_set_user_check(volume_user, s);
 }
 
 /* --- start detached: the monitor ---------------------------------------------------------- */
@@ -622,7 +802,7 @@ monitor_main(struct lb_store *s, struct lb_container *c, int status_fd)
     finish(s, c, &r, &proc, true, code, NULL);
     if (c->auto_remove) {
         struct lb_error *re = NULL;
-        lb_lifecycle_remove(s, c->id, true, NULL, &re);
+        lb_lifecycle_remove_with_volumes(s, c->id, true, NULL, &re);
         lb_error_free(re);
     }
     _exit(0);

@@ -34,7 +34,9 @@ struct lb_create_request {
     bool auto_remove;               /* --rm */
     const char *stop_signal;        /* NULL = default */
     int stop_timeout;               /* -1 = default */
-    char *const *volumes;           /* -v specs, recorded as given (NULL = none) */
+    char *const *volumes;           /* -v specs (NULL = none): checked, their volumes made, and
+                                       recorded as given, but an anonymous one as
+                                       "<its volume's name>:/ctr[:ro]" */
 };
 
 /* Create a container: resolve the image, work out docker's Path and Args from the image's
@@ -95,7 +97,14 @@ int lb_lifecycle_wait(struct lb_store *s, const char *arg, int *exit_code, struc
 int lb_lifecycle_remove(struct lb_store *s, const char *arg, bool force,
                         char id_out[LB_CONTAINER_ID_LEN + 1], struct lb_error **err);
 
-/* Register the image-user seam on s (rmi refuses images a container uses). */
+/* lb_lifecycle_remove, then remove the container's anonymous volumes (docker's `rm -v`, and
+ * --rm): those its -v specs name whose volume is anonymous. One another container also uses is
+ * kept. Named volumes and binds are never touched. */
+int lb_lifecycle_remove_with_volumes(struct lb_store *s, const char *arg, bool force,
+                                     char id_out[LB_CONTAINER_ID_LEN + 1], struct lb_error **err);
+
+/* Register the image-user seam on s (rmi refuses images a container uses) and the volume-user
+ * seam (lb_volume_set_user_check: `volume rm` refuses a volume a container's -v names). */
 void lb_lifecycle_register(struct lb_store *s);
 
 /* docker's Path and Args for the image config's "config" object (may be NULL) and the options:
