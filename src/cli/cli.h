@@ -87,6 +87,17 @@ void lb_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * "layerbox: <message>" on stderr (stdout flushed first, so the lines keep their order). */
 void lb_cli_keep_last(struct lb_error **last, struct lb_error *e);
 
+/* docker's pattern for commands over several containers (stop, kill, restart, rm): call fn for
+ * each positional argument from optind, print the argument on stdout when fn succeeds, report
+ * every failure but the last on stderr and return -1 with the last one. */
+typedef int (*lb_cli_each_fn)(struct lb_store *s, const char *arg, void *data,
+                              struct lb_error **err);
+int lb_cli_each_container(struct lb_store *s, int argc, char **argv, lb_cli_each_fn fn, void *data,
+                          struct lb_error **err);
+
+/* -t/--time: seconds for stop and restart (capped), or -1 when not given. */
+int lb_cli_parse_timeout(const char *cmd, const char *s, int *out, struct lb_error **err);
+
 /* The options create and run share (create.c): docker's flags, parsed up to IMAGE. */
 struct lb_cli_create {
     struct lb_run_opts opts; /* owns cmd, env, env_files, cap_add, cap_drop; the rest point

@@ -1,7 +1,8 @@
 /* common.c — option parsing and output helpers shared by the command files.
  *
  * Interface: lb_cli_store, lb_cli_getopt, lb_cli_usage, lb_cli_options, lb_cli_usage_error,
- *            lb_cli_nargs, lb_cli_parse_uint, lb_cli_warn, lb_cli_keep_last
+ *            lb_cli_nargs, lb_cli_parse_uint, lb_cli_warn, lb_cli_keep_last,
+ *            lb_cli_each_container, lb_cli_parse_timeout
  */
 #include "cli/cli.h"
 #include "core/cleanup.h"
@@ -164,4 +165,35 @@ void lb_cli_keep_last(struct lb_error **last, struct lb_error *e)
         lb_error_free(*last);
     }
     *last = e;
+}
+
+int lb_cli_each_container(struct lb_store *s, int argc, char **argv, lb_cli_each_fn fn, void *data,
+                          struct lb_error **err)
+{
+    struct lb_error *last = NULL;
+    for (int i = optind; i < argc; i++) {
+        struct lb_error *e = NULL;
+        if (fn(s, argv[i], data, &e) < 0) {
+            lb_cli_keep_last(&last, e);
+        } else {
+            printf("%s\n", argv[i]);
+            fflush(stdout);
+        }
+    }
+    if (last == NULL)
+        return 0;
+    *err = last;
+    return -1;
+}
+
+int lb_cli_parse_timeout(const char *cmd, const char *s, int *out, struct lb_error **err)
+{
+    *out = -1;
+    if (s == NULL)
+        return 0;
+    unsigned long v = 0;
+    if (lb_cli_parse_uint(cmd, "--time", s, &v, err) < 0)
+        return -1;
+    *out = v > 1000000 ? 1000000 : (int)v;
+    return 0;
 }

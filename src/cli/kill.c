@@ -20,6 +20,11 @@ static const char kill_usage[] =
     "  -s, --signal string   Signal to send to the container (KILL, SIGTERM, 15...; default KILL)\n"
     "  -h, --help            Print this help\n";
 
+static int kill_one(struct lb_store *s, const char *arg, void *data, struct lb_error **err)
+{
+    return lb_lifecycle_kill(s, arg, *(int *)data, err);
+}
+
 int lb_cmd_kill(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
 {
     const char *signame = NULL;
@@ -37,18 +42,5 @@ int lb_cmd_kill(struct lb_cli *cli, int argc, char **argv, struct lb_error **err
     struct lb_store *s = NULL;
     if (lb_cli_store(cli, &s, err) < 0)
         return -1;
-    struct lb_error *last = NULL;
-    for (int i = optind; i < argc; i++) {
-        struct lb_error *e = NULL;
-        if (lb_lifecycle_kill(s, argv[i], sig, &e) < 0) {
-            lb_cli_keep_last(&last, e);
-        } else {
-            printf("%s\n", argv[i]);
-            fflush(stdout);
-        }
-    }
-    if (last == NULL)
-        return 0;
-    *err = last;
-    return -1;
+    return lb_cli_each_container(s, argc, argv, kill_one, &sig, err);
 }

@@ -20,9 +20,9 @@ static const char restart_usage[] =
     "  -t, --time int      Seconds to wait before killing the container\n"
     "  -h, --help          Print this help\n";
 
-static int restart_one(struct lb_store *s, const char *arg, int timeout, struct lb_error **err)
+static int restart_one(struct lb_store *s, const char *arg, void *data, struct lb_error **err)
 {
-    if (lb_lifecycle_stop(s, arg, timeout, err) < 0)
+    if (lb_lifecycle_stop(s, arg, *(int *)data, err) < 0)
         return -1;
     struct lb_container *c = lb_container_resolve(s, arg, err);
     if (c == NULL)
@@ -48,27 +48,10 @@ int lb_cmd_restart(struct lb_cli *cli, int argc, char **argv, struct lb_error **
     if (lb_cli_nargs(argc, argv, 1, -1, err) < 0)
         return -1;
     int timeout = -1;
-    if (time != NULL) {
-        unsigned long v = 0;
-        if (lb_cli_parse_uint(argv[0], "--time", time, &v, err) < 0)
-            return -1;
-        timeout = v > 1000000 ? 1000000 : (int)v;
-    }
+    if (lb_cli_parse_timeout(argv[0], time, &timeout, err) < 0)
+        return -1;
     struct lb_store *s = NULL;
     if (lb_cli_store(cli, &s, err) < 0)
         return -1;
-    struct lb_error *last = NULL;
-    for (int i = optind; i < argc; i++) {
-        struct lb_error *e = NULL;
-        if (restart_one(s, argv[i], timeout, &e) < 0) {
-            lb_cli_keep_last(&last, e);
-        } else {
-            printf("%s\n", argv[i]);
-            fflush(stdout);
-        }
-    }
-    if (last == NULL)
-        return 0;
-    *err = last;
-    return -1;
+    return lb_cli_each_container(s, argc, argv, restart_one, &timeout, err);
 }

@@ -20,6 +20,18 @@ static const char rm_usage[] =
     "  -v, --volumes   Remove anonymous volumes associated with the container\n"
     "  -h, --help      Print this help\n";
 
+struct rm_flags {
+    bool force;
+    bool volumes;
+};
+
+static int rm_one(struct lb_store *s, const char *arg, void *data, struct lb_error **err)
+{
+    const struct rm_flags *f = data;
+    return f->volumes ? lb_lifecycle_remove_with_volumes(s, arg, f->force, NULL, err)
+                      : lb_lifecycle_remove(s, arg, f->force, NULL, err);
+}
+
 int lb_cmd_rm(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
 {
     bool force = false, volumes = false;
@@ -33,18 +45,6 @@ int lb_cmd_rm(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
     struct lb_store *s = NULL;
     if (lb_cli_store(cli, &s, err) < 0)
         return -1;
-    struct lb_error *last = NULL;
-    for (int i = optind; i < argc; i++) {
-        struct lb_error *e = NULL;
-        int rc = volumes ? lb_lifecycle_remove_with_volumes(s, argv[i], force, NULL, &e)
-                         : lb_lifecycle_remove(s, argv[i], force, NULL, &e);
-        if (rc < 0)
-            lb_cli_keep_last(&last, e);
-        else
-            printf("%s\n", argv[i]);
-    }
-    if (last == NULL)
-        return 0;
-    *err = last;
-    return -1;
+    struct rm_flags f = {.force = force, .volumes = volumes};
+    return lb_cli_each_container(s, argc, argv, rm_one, &f, err);
 }

@@ -19,6 +19,11 @@ static const char stop_usage[] =
     "  -t, --time int      Seconds to wait before killing the container\n"
     "  -h, --help          Print this help\n";
 
+static int stop_one(struct lb_store *s, const char *arg, void *data, struct lb_error **err)
+{
+    return lb_lifecycle_stop(s, arg, *(int *)data, err);
+}
+
 int lb_cmd_stop(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
 {
     const char *time = NULL;
@@ -30,27 +35,10 @@ int lb_cmd_stop(struct lb_cli *cli, int argc, char **argv, struct lb_error **err
     if (lb_cli_nargs(argc, argv, 1, -1, err) < 0)
         return -1;
     int timeout = -1;
-    if (time != NULL) {
-        unsigned long v = 0;
-        if (lb_cli_parse_uint(argv[0], "--time", time, &v, err) < 0)
-            return -1;
-        timeout = v > 1000000 ? 1000000 : (int)v;
-    }
+    if (lb_cli_parse_timeout(argv[0], time, &timeout, err) < 0)
+        return -1;
     struct lb_store *s = NULL;
     if (lb_cli_store(cli, &s, err) < 0)
         return -1;
-    struct lb_error *last = NULL;
-    for (int i = optind; i < argc; i++) {
-        struct lb_error *e = NULL;
-        if (lb_lifecycle_stop(s, argv[i], timeout, &e) < 0) {
-            lb_cli_keep_last(&last, e);
-        } else {
-            printf("%s\n", argv[i]);
-            fflush(stdout);
-        }
-    }
-    if (last == NULL)
-        return 0;
-    *err = last;
-    return -1;
+    return lb_cli_each_container(s, argc, argv, stop_one, &timeout, err);
 }
