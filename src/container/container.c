@@ -519,8 +519,11 @@ static struct lb_container *create_locked(struct lb_store *s, const struct lb_co
     _cleanup_free_ char *config_rel = lb_path_join(stage, "config.json");
     _cleanup_free_ char *state_rel = lb_path_join(stage, "state.json");
     struct lb_container *c = NULL;
-    if (lb_json_write_at(s->root_fd, config_rel, config, err) < 0 ||
-        lb_json_write_at(s->root_fd, state_rel, state, err) < 0)
+    /* Three fsyncs make the record durable: config.json, the staging directory (after both
+     * entries exist) and containers/ (the rename). state.json is volatile, as every later state
+     * (see save_state_locked): a crash may leave it empty, which reads as Created. */
+    if (lb_json_replace_at(s->root_fd, state_rel, state, LB_VOLATILE, err) < 0 ||
+        lb_json_write_at(s->root_fd, config_rel, config, err) < 0)
         goto fail;
     /* Parse back what was written: create returns exactly what load will see. */
     c = record_from_json(id, config, state, err);
@@ -587,13 +590,28 @@ static int open_record(struct lb_store *s, const char *id, struct lb_error **err
     return fd;
 }
 
+/* state.json as JSON. An empty one is Created: state.json is written without fsync
+ * (LB_VOLATILE), so a crash may leave it empty on a file system that does not order data before
+ * a rename; the process it named did not survive the crash either. A missing one is an error: it
+ * is what a removal interrupted half-way leaves (rm -f finishes it). */
+static json_t *load_state_json(int record_fd, struct lb_error **err)
+{
+    struct stat st;
+    if (fstatat(record_fd, "state.json", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        st.st_size == 0) {
+        lb_explain("container", "empty state.json (lost in a crash?): the container is Created");
+        return state_to_json(&(struct lb_container_state){.status = LB_STATE_CREATED});
+    }
+    return lb_json_load_at(record_fd, "state.json", err);
+}
+
 static int read_state(struct lb_store *s, const char *id, struct lb_container_state *st,
                       struct lb_error **err)
 {
     _cleanup_close_ int fd = open_record(s, id, err);
     if (fd < 0)
         return -1;
-    _cleanup_json_ json_t *j = lb_json_load_at(fd, "state.json", err);
+    _cleanup_json_ json_t *j = load_state_json(fd, err);
     if (j == NULL || state_from_json(st, j, err) < 0)
         return lb_error_wrap(err, "corrupt state.json of container '%.12s'", id);
     return 0;
@@ -615,7 +633,7 @@ struct lb_container *lb_container_load(struct lb_store *s, const char *id, struc
         lb_error_wrap(err, "corrupt config.json of container '%.12s'", id);
         return NULL;
     }
-    _cleanup_json_ json_t *state = lb_json_load_at(fd, "state.json", err);
+    _cleanup_json_ json_t *state = load_state_json(fd, err);
     if (state == NULL) {
         lb_error_wrap(err, "corrupt state.json of container '%.12s'", id);
         return NULL;
@@ -736,7 +754,9 @@ static int save_state_locked(struct lb_store *s, const struct lb_container *c,
     if (fd < 0)
         return -1;
     _cleanup_json_ json_t *j = state_to_json(&c->state);
-    if (lb_json_write_at(fd, "state.json", j, err) < 0)
+    /* Volatile: the state is checked, not trusted (a pid is alive only with its recorded start
+     * time), so a transition a crash loses is corrected when the record is next read. */
+    if (lb_json_replace_at(fd, "state.json", j, LB_VOLATILE, err) < 0)
         return lb_error_wrap(err, "saving the state of container '%s'", c->name);
     return 0;
 }
@@ -848,8 +868,8 @@ static int remove_locked(struct lb_store *s, const char *id, struct lb_error **e
     _cleanup_free_ char *rel = record_dir(id);
     if (unlinkat(s->root_fd, rel, AT_REMOVEDIR) < 0 && errno != ENOENT)
         return lb_error_set(err, errno, "cannot remove '%s/%s'", s->root, rel);
-    if (lb_fsync_dir_at(s->root_fd, CONTAINERS_DIR, err) < 0)
-        return -1;
+    /* No fsync of containers/: a removal a crash undoes brings back an exited container, or a
+     * directory without config.json, which is no container (lb_container_load). */
     lb_explain("container", "removed record " CONTAINERS_DIR "/%.12s…", id);
     return 0;
 }

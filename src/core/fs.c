@@ -4,7 +4,7 @@
  * every file under a temporary name, fsync it, rename it into place and fsync the directory, so a
  * crash at any instant leaves the old state or the new one (crun status.c, git lockfile.c).
  *
- * Interface: lb_mkdir_p, lb_fsync_dir_at, lb_atomic_write_at, lb_read_file_at, lb_rm_tree_at,
+ * Interface: lb_mkdir_p, lb_fsync_dir_at, lb_atomic_write_at, lb_replace_file_at, lb_read_file_at, lb_rm_tree_at,
  *            lb_write_all, lb_read_full, lb_path_join, lb_path_exists_at, lb_mkdtemp_at
  */
 #include "core/fs.h"
@@ -108,6 +108,13 @@ static void split_path(const char *path, char **dir, const char **base)
 int lb_atomic_write_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                        struct lb_error **err)
 {
+    return lb_replace_file_at(dirfd, name, data, len, mode, LB_DURABLE, err);
+}
+
+int lb_replace_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                       enum lb_durability durability, struct lb_error **err)
+{
+    bool durable = durability == LB_DURABLE;
     _cleanup_free_ char *dir = NULL;
     const char *base = NULL;
     split_path(name, &dir, &base);
@@ -121,7 +128,7 @@ int lb_atomic_write_at(int dirfd, const char *name, const void *data, size_t len
         openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0)
         return lb_error_set(err, errno, "cannot create '%s'", tmp);
-    if (lb_write_all(fd, data, len, err) < 0 || fsync(fd) < 0) {
+    if (lb_write_all(fd, data, len, err) < 0 || (durable && fsync(fd) < 0)) {
         int saved = errno;
         unlinkat(dirfd, tmp, 0);
         lb_error_set(err, saved, "cannot write '%s'", name);
@@ -132,7 +139,7 @@ int lb_atomic_write_at(int dirfd, const char *name, const void *data, size_t len
         unlinkat(dirfd, tmp, 0);
         return lb_error_set(err, saved, "cannot replace '%s'", name);
     }
-    return lb_fsync_dir_at(dirfd, dir, err);
+    return durable ? lb_fsync_dir_at(dirfd, dir, err) : 0;
 }
 
 int lb_read_file_at(int dirfd, const char *path, size_t max_size, char **out, size_t *len,

@@ -3,6 +3,7 @@
  * one-line error rather than a crash or an out-of-memory.
  *
  * Interface: lb_json_parse, lb_json_load_at, lb_json_dump, lb_json_dump_pretty, lb_json_write_at,
+ *            lb_json_replace_at,
  *            lb_json_str, lb_json_int, lb_json_obj, lb_json_arr, lb_json_from_strv,
  *            lb_json_to_strv
  */
@@ -57,8 +58,14 @@ char *lb_json_dump_pretty(const json_t *j)
 
 int lb_json_write_at(int dirfd, const char *name, const json_t *j, struct lb_error **err)
 {
+    return lb_json_replace_at(dirfd, name, j, LB_DURABLE, err);
+}
+
+int lb_json_replace_at(int dirfd, const char *name, const json_t *j, enum lb_durability durability,
+                       struct lb_error **err)
+{
     _cleanup_free_ char *s = lb_json_dump(j);
-    return lb_atomic_write_at(dirfd, name, s, strlen(s), 0644, err);
+    return lb_replace_file_at(dirfd, name, s, strlen(s), 0644, durability, err);
 }
 
 const char *lb_json_str(const json_t *obj, const char *key)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "core/fs.h"
 
 /* The largest JSON document layerbox will parse (manifests, configs, index.json). */
 #define LB_JSON_MAX_SIZE (8u * 1024u * 1024u)
@@ -27,6 +28,10 @@ char *lb_json_dump_pretty(const json_t *j);
 
 /* lb_atomic_write_at of the compact serialisation. */
 int lb_json_write_at(int dirfd, const char *name, const json_t *j, struct lb_error **err);
+
+/* lb_replace_file_at of the compact serialisation, with the given durability. */
+int lb_json_replace_at(int dirfd, const char *name, const json_t *j, enum lb_durability durability,
+                       struct lb_error **err);
 
 /* Borrowed string member, or NULL when absent or not a string. */
 const char *lb_json_str(const json_t *obj, const char *key);

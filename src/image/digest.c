@@ -11,7 +11,9 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -56,10 +58,26 @@ bool lb_digest_equal(const struct lb_digest *a, const struct lb_digest *b)
     return strcmp(a->str, b->str) == 0;
 }
 
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_md;
+
+/* One digest is all layerbox needs from libcrypto. Initialise it without reading openssl.cnf
+ * (a host's config file has no say in what SHA-256 means, and reading it costs every command a
+ * file lookup) and without the tables of every cipher and digest, then fetch SHA-256 from the
+ * default provider once: EVP_DigestInit_ex with EVP_sha256() would fetch it again each time. */
+static void sha256_setup(void)
+{
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
+                            OPENSSL_INIT_NO_ADD_ALL_DIGESTS,
+                        NULL);
+    sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
 void lb_sha256_init(struct lb_sha256 *h)
 {
+    pthread_once(&sha256_once, sha256_setup);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+    if (sha256_md == NULL || ctx == NULL || EVP_DigestInit_ex(ctx, sha256_md, NULL) != 1)
         lb_oom();
     h->ctx = ctx;
     h->bytes = 0;

@@ -399,6 +399,33 @@ static void test_container__load_reports_missing_records_as_not_found(void **sta
     lb_error_clear(&err);
 }
 
+static void test_container__load_takes_an_empty_state_as_created(void **state)
+{
+    struct fixture *f = *state;
+    struct lb_container *c = create_named(f, "web");
+    c->state.status = LB_STATE_EXITED;
+    c->state.exit_code = 3;
+    struct lb_error *err = NULL;
+    assert_int_equal(lb_container_save_state(&f->store, c, &err), 0);
+    json_t *st = load_record_file(f, c->id, "state.json");
+    assert_string_equal(lb_json_str(st, "Status"), "exited");
+    json_decref(st);
+
+    /* what a crash can leave of a state.json replaced without fsync */
+    write_record_file(f, c->id, "state.json", "");
+    struct lb_container *l = lb_container_load(&f->store, c->id, &err);
+    assert_non_null(l);
+    assert_int_equal(l->state.status, LB_STATE_CREATED);
+    assert_int_equal(l->state.exit_code, 0);
+    lb_container_free(l);
+
+    /* one byte is not empty: still an error, not a guess */
+    write_record_file(f, c->id, "state.json", " ");
+    assert_null(lb_container_load(&f->store, c->id, &err));
+    assert_error_contains(err, "corrupt state.json");
+    lb_container_free(c);
+}
+
 static void test_container__load_rejects_corrupt_files(void **state)
 {
     struct fixture *f = *state;
@@ -1160,6 +1187,7 @@ LB_UNIT_MAIN(T(test_container__create_writes_config_and_state_atomically),
              T(test_container__twenty_concurrent_creates_of_one_name_give_one_success),
              T(test_container__concurrent_creates_without_names_all_get_distinct_names),
              T(test_container__load_reports_missing_records_as_not_found),
+             T(test_container__load_takes_an_empty_state_as_created),
              T(test_container__load_rejects_corrupt_files),
              T(test_container__list_is_newest_first_and_skips_broken_records),
              T(test_container__resolves_id_then_name_then_unique_prefix),

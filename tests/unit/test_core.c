@@ -308,6 +308,37 @@ static void test_core__fs_atomic_write_replaces_and_leaves_no_temp(void **state)
     lb_unit_rmdir(dir);
 }
 
+static void test_core__fs_volatile_replace_replaces_and_leaves_no_temp(void **state)
+{
+    (void)state;
+    char *dir = lb_unit_mkdtemp();
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    assert_true(dfd >= 0);
+    struct lb_error *err = NULL;
+    assert_int_equal(lb_replace_file_at(dfd, "s", "first", 5, 0600, LB_VOLATILE, &err), 0);
+    assert_int_equal(lb_replace_file_at(dfd, "s", "2nd", 3, 0644, LB_VOLATILE, &err), 0);
+    char *data = NULL;
+    size_t len = 0;
+    assert_int_equal(lb_read_file_at(dfd, "s", 100, &data, &len, &err), 0);
+    assert_string_equal(data, "2nd");
+    free(data);
+    struct stat st;
+    assert_int_equal(fstatat(dfd, "s", &st, 0), 0);
+    assert_int_equal(st.st_mode & 07777, 0644);
+    char *names = list_dir(dir);
+    assert_string_equal(names, "s");
+    free(names);
+    /* a failed rename removes the temp file here too */
+    lb_unit_write(dir, "d/inside", "x", 1);
+    assert_int_equal(lb_replace_file_at(dfd, "d", "x", 1, 0644, LB_VOLATILE, &err), -1);
+    assert_error_contains(err, "cannot replace");
+    names = list_dir(dir);
+    assert_string_equal(names, "d,s");
+    free(names);
+    close(dfd);
+    lb_unit_rmdir(dir);
+}
+
 static void test_core__fs_atomic_write_failures_clean_up(void **state)
 {
     (void)state;
@@ -1084,6 +1115,7 @@ LB_UNIT_MAIN(cmocka_unit_test(test_core__error_set_fills_code_kind_and_message),
              cmocka_unit_test(test_core__fs_mkdir_p_creates_every_component),
              cmocka_unit_test(test_core__fs_mkdir_p_refuses_to_go_through_a_file),
              cmocka_unit_test(test_core__fs_atomic_write_replaces_and_leaves_no_temp),
+             cmocka_unit_test(test_core__fs_volatile_replace_replaces_and_leaves_no_temp),
              cmocka_unit_test(test_core__fs_atomic_write_failures_clean_up),
              cmocka_unit_test(test_core__fs_read_file_enforces_the_size_limit),
              cmocka_unit_test(test_core__fs_read_file_refuses_non_regular_files),
