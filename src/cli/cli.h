@@ -161,6 +161,7 @@ int lb_cmd_run(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
 int lb_cmd_start(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_rm(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_ps(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_top(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_volume(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_stop(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_kill(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);

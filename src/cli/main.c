@@ -38,6 +38,7 @@ static const struct lb_command commands[] = {
     {"start", lb_cmd_start, "Start one or more stopped containers"},
     {"stop", lb_cmd_stop, "Stop one or more running containers"},
     {"tag", lb_cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
+    {"top", lb_cmd_top, "Display the running processes of a container"},
     {"version", lb_cmd_version, "Show the layerbox version"},
     {"volume", lb_cmd_volume, "Manage volumes (volume create|ls|inspect|rm|prune)"},
     {"wait", lb_cmd_wait, "Block until one or more containers stop, then print their exit codes"},

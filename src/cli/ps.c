@@ -10,10 +10,12 @@
  *   STATUS         "Created", "Up 3 seconds", "Up 3 seconds (Paused)", "Exited (0) 2 minutes ago"
  *   PORTS          empty (layerbox has no port publishing)
  *   NAMES          the name
+ *   SIZE           with -s (or a --format naming .Size): "<writable layer> (virtual <writable +
+ *                  image>)", container/size.h
  * Without -a only running (and paused) containers are listed. -f status=S and name=SUBSTRING
  * may be repeated: values of one key are or-ed, different keys and-ed.
  *
- * Sits on: container/container.h (list, check), cli/output.h.
+ * Sits on: container/container.h (list, check), container/size.h, cli/output.h.
  * Interface: lb_cmd_ps
  */
 #include "cli/cli.h"
@@ -23,6 +25,7 @@
 #include "core/json.h"
 #include "core/util.h"
 #include "container/names.h"
+#include "container/size.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,7 +33,8 @@
 #define PS_TABLE                                                                                   \
     "table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}\\t"    \
     "{{.Names}}"
-#define PS_QUIET "{{.ID}}"
+#define PS_TABLE_SIZE PS_TABLE "\\t{{.Size}}"
+#define PS_QUIET      "{{.ID}}"
 
 static const char ps_usage[] =
     "Usage:  layerbox ps [OPTIONS]\n"
@@ -43,13 +47,14 @@ static const char ps_usage[] =
     "                        status=created|running|paused|exited, "
     "name=SUBSTRING\n" LB_OUT_FORMAT_USAGE
     "                        fields: .ID .Image .Command .CreatedAt .RunningFor .Status .State\n"
-    "                        .Ports .Names\n"
+    "                        .Ports .Names .Size\n"
     "      --no-trunc        Don't truncate output\n"
     "  -q, --quiet           Only display container IDs\n"
+    "  -s, --size            Display total file sizes\n"
     "  -h, --help            Print this help\n";
 
 struct ps_opts {
-    bool all, quiet, no_trunc;
+    bool all, quiet, no_trunc, size;
     const char *format;
     char **filters;
     char **status; /* status= values */
@@ -148,7 +153,8 @@ static char *status_text(const struct lb_container *c, int64_t now)
     }
 }
 
-static json_t *row_json(const struct ps_opts *o, const struct lb_container *c, int64_t now)
+static json_t *row_json(struct lb_store *s, const struct ps_opts *o, const struct lb_container *c,
+                        int64_t now, struct lb_error **err)
 {
     struct lb_strbuf cmd = {0};
     lb_strbuf_adds(&cmd, c->path ? c->path : "");
@@ -165,25 +171,36 @@ static json_t *row_json(const struct ps_opts *o, const struct lb_container *c, i
     snprintf(id, sizeof(id), "%.*s", o->no_trunc ? LB_CONTAINER_ID_LEN : LB_CONTAINER_SHORT_ID_LEN,
              c->id);
     lb_time_format(at, sizeof(at), c->created);
-    return lb_out_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Command", quoted,
+    _cleanup_free_ char *size = NULL;
+    if (o->size) {
+        struct lb_container_size sz;
+        if (lb_container_size(s, c, &sz, err) < 0)
+            return NULL;
+        size = lb_container_size_string(&sz);
+    }
+    return lb_out_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Command", quoted,
                        "CreatedAt", at, "ID", id, "Image", c->image ? c->image : c->image_id.str,
                        "Names", c->name, "Ports", "", "RunningFor",
                        lb_out_since(since, sizeof(since), c->created.sec), "State",
-                       lb_state_to_string(c->state.status), "Status", status);
+                       lb_state_to_string(c->state.status), "Status", status, "Size",
+                       size ? size : "");
 }
 
 static json_t *header_json(void)
 {
-    return lb_out_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "CONTAINER ID",
+    return lb_out_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "CONTAINER ID",
                        "Image", "IMAGE", "Command", "COMMAND", "CreatedAt", "CREATED AT",
                        "RunningFor", "CREATED", "Status", "STATUS", "State", "STATE", "Ports",
-                       "PORTS", "Names", "NAMES");
+                       "PORTS", "Names", "NAMES", "Size", "SIZE");
 }
 
 static int list(struct lb_cli *cli, struct ps_opts *o, struct lb_error **err)
 {
     struct lb_out out;
-    if (lb_out_init(&out, o->format, o->quiet ? PS_QUIET : PS_TABLE, 0, err) < 0)
+    /* docker computes sizes for -s, and for a --format that shows them */
+    o->size = !o->quiet && (o->size || lb_out_mentions(o->format, "Size"));
+    if (lb_out_init(&out, o->format, o->quiet ? PS_QUIET : o->size ? PS_TABLE_SIZE : PS_TABLE, 0,
+                    err) < 0)
         return -1;
     int rc = -1;
     struct lb_container **v = NULL;
@@ -198,8 +215,8 @@ static int list(struct lb_cli *cli, struct ps_opts *o, struct lb_error **err)
             goto out;
         if (!keep(o, v[k]))
             continue;
-        _cleanup_json_ json_t *row = row_json(o, v[k], now);
-        if (lb_out_row(&out, row, err) < 0)
+        _cleanup_json_ json_t *row = row_json(s, o, v[k], now, err);
+        if (row == NULL || lb_out_row(&out, row, err) < 0)
             goto out;
     }
     rc = lb_out_flush(&out, header, err);
@@ -216,7 +233,8 @@ int lb_cmd_ps(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
     const struct lb_cli_opt opts[] = {
         {"all", 'a', .flag = &o.all},         {"quiet", 'q', .flag = &quiet},
         {"no-trunc", 0, .flag = &o.no_trunc}, {"format", 0, .value = &o.format},
-        {"filter", 'f', .list = &o.filters},  {0}};
+        {"filter", 'f', .list = &o.filters},  {"size", 's', .flag = &o.size},
+        {0}};
     int rc = lb_cli_options(argc, argv, ps_usage, opts, err);
     if (rc > 0) {
         o.quiet = quiet;

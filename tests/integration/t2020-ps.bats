@@ -102,3 +102,61 @@ gamma"
     must_fail -c 125 lb ps extra
     assert_one_line_error "accepts no arguments"
 }
+
+# docker's units.HumanSizeWithPrecision(n, 3), worked out with awk: SI units, "%.3g".
+human_size() {
+    awk -v n="$1" 'BEGIN { split("B kB MB GB TB", u, " "); i = 1
+        while (n >= 1000 && i < 5) { n /= 1000; i++ }
+        printf "%.3g%s\n", n, u[i] }'
+}
+
+# Sum of st_size of the non-directories under DIR, each inode once (docker's directory.Size).
+tree_size() {
+    find "$1" ! -type d -printf '%i %s\n' | LC_ALL=C sort -u | awk '{ s += $2 } END { print s + 0 }'
+}
+
+@test "ps -s shows the writable layer's size and the virtual size (writable + image)" {
+    load_fixture_ids busybox
+    local id
+    id=$(lb run -d --name writer "$BUSYBOX" sh -c 'head -c 1000 /dev/zero >/data; exec sleep 60')
+    lb create --name idle "$BUSYBOX" true >/dev/null
+    # what the container wrote, measured on disk without layerbox: exactly the 1000-byte file
+    local i
+    for i in $(seq 50); do [ -f "$LB_ROOT/containers/$id/diff/data" ] && break; sleep 0.1; done
+    assert_equal "$(tree_size "$LB_ROOT/containers/$id/diff")" 1000 "bytes in diff/"
+    assert_equal "$(human_size 1000)" 1kB
+    local want="1kB (virtual $(human_size $((1000 + IMAGE_SIZE))))"
+    assert_equal "$want" "1kB (virtual 2.8MB)"
+
+    run --separate-stderr lb ps -s
+    assert_equal "$status" 0
+    assert_line_count 2
+    [[ ${lines[0]} == "CONTAINER ID "*" NAMES "*" SIZE" ]] || { echo "header: ${lines[0]}" >&2; return 1; }
+    [[ ${lines[1]} == "${id:0:12} "*" writer "*" $want" ]] || { echo "row: ${lines[1]}" >&2; return 1; }
+
+    run --separate-stderr lb ps -a -s --format '{{.Names}}|{{.Size}}'
+    assert_equal "$status" 0
+    assert_equal "$(LC_ALL=C sort <<<"$output")" "idle|0B (virtual $(human_size "$IMAGE_SIZE"))
+writer|$want"
+    # as docker: a format that shows .Size computes it without -s
+    run --separate-stderr lb ps --format '{{.Size}}'
+    assert_equal "$output" "$want"
+    # -q wins over -s
+    run --separate-stderr lb ps -s -q
+    assert_equal "$output" "${id:0:12}"
+    # without -s the default table has no SIZE column
+    run --separate-stderr lb ps
+    [[ ${lines[0]} != *SIZE* ]] || { echo "header: ${lines[0]}" >&2; return 1; }
+    lb rm -f writer >/dev/null
+}
+
+@test "ps -s with the vfs driver counts only what the container changed in its copy" {
+    load_fixture_ids busybox
+    local root=$LB_TEST_DIR/vfs-root
+    "$LAYERBOX" --root "$root" --storage-driver vfs load -i "$(fixture busybox.docker.tar)" >/dev/null
+    "$LAYERBOX" --root "$root" run --name w "$BUSYBOX" sh -c 'head -c 1500 /dev/zero >/data' >/dev/null
+    run --separate-stderr "$LAYERBOX" --root "$root" ps -a -s --format '{{.Size}}'
+    assert_equal "$status" 0
+    assert_equal "$output" "$(human_size 1500) (virtual $(human_size $((1500 + IMAGE_SIZE))))"
+    assert_equal "$(human_size 1500)" 1.5kB
+}
