@@ -1,5 +1,7 @@
 /* run.c — `layerbox run [OPTIONS] IMAGE [COMMAND] [ARG...]`: create + start in the foreground.
- * The container's stdin, stdout and stderr are ours (stdin only with -i: else /dev/null), the
+ * The container's stdin is ours with -i (else /dev/null); its stdout and stderr reach ours,
+ * copied through layerbox into its container.log as well (so `logs` shows a foreground run), or
+ * directly with --rm (nothing to keep a log for) or -t (lb_lifecycle_start_foreground). The
  * signals we get are forwarded to it, and our exit code is its own: 125 when layerbox itself
  * fails, 126 when the command cannot be executed, 127 when it is not found (docker's codes).
  * --rm removes the container once it has exited.

@@ -3,7 +3,8 @@
  * Without -a the container runs detached under its monitor (its output goes to its log) and the
  * argument is printed once it runs, as docker does; a container that is already running is left
  * alone and printed too. With -a (one container) it runs in the foreground, attached to our
- * stdio as `run` does, and the exit code is the container's.
+ * stdio as `run` does (its output also appended to its log), and the exit code is the
+ * container's.
  *
  * Sits on: container/lifecycle.h (lb_lifecycle_start_foreground, lb_lifecycle_start_detached).
  * Interface: lb_cmd_start

@@ -253,8 +253,9 @@ static void volumes_undo(struct lb_store *s, char **v)
     }
 }
 
-/* Check the -v specs and make their volumes, before the record: every spec is parsed and every
- * bind source checked before any volume is made, so a bad spec leaves nothing behind.
+/* Check the -v specs and make their volumes, before the record: every spec is parsed, no two may
+ * share a mount point, and every bind source is checked before any volume is made, so a bad spec
+ * leaves nothing behind.
  * *recorded gets the specs the record keeps: as given, but an anonymous one as "<name>:/ctr[:ro]"
  * (its volume's name, so that start mounts the same volume and rm -v finds it). *made gets the
  * volumes this call created (to undo on a later failure). */
@@ -274,6 +275,8 @@ static int volumes_prepare(struct lb_store *s, char *const *specs, char ***recor
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = lb_volume_spec_parse(&parsed[i], specs[i], err);
+    if (rc == 0)
+        rc = lb_volume_specs_check_unique(parsed, n, err);
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (parsed[i].kind != LB_VOLUME_BIND)
             continue;
@@ -531,6 +534,59 @@ out:
     }
 }
 
+/* The foreground's capture (not with --rm: the log would be removed with the container at once,
+ * so the copy through layerbox would only cost time; not with -t: the terminal is the
+ * container's, as its controlling tty). The container's stdout and stderr are pipes; layerbox
+ * copies them to where they would have gone and into container.log (lb_log_tee). */
+struct capture {
+    int out[2], err[2]; /* [0] ours to read, [1] the container's */
+    int log_fd;
+};
+
+static void capture_close(struct capture *cap)
+{
+    int *fds[] = {&cap->out[0], &cap->out[1], &cap->err[0], &cap->err[1], &cap->log_fd};
+    for (size_t i = 0; i < LB_ARRAY_SIZE(fds); i++) {
+        if (*fds[i] >= 0)
+            close(*fds[i]);
+        *fds[i] = -1;
+    }
+}
+
+static int capture_open(struct lb_store *s, const struct lb_container *c, struct capture *cap,
+                        struct lb_error **err)
+{
+    *cap = (struct capture){{-1, -1}, {-1, -1}, -1};
+    _cleanup_free_ char *logrel = record_rel(c->id, LB_LOG_FILE);
+    if (pipe2(cap->out, O_CLOEXEC) < 0 || pipe2(cap->err, O_CLOEXEC) < 0) {
+        capture_close(cap);
+        return lb_error_set(err, errno, "cannot make the container's output pipes");
+    }
+    cap->log_fd = openat(s->root_fd, logrel, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (cap->log_fd < 0) {
+        int e = errno;
+        capture_close(cap);
+        return lb_error_set(err, e, "cannot open '%s/%s'", s->root, logrel);
+    }
+    return 0;
+}
+
+/* Copy until both pipes reach end of file (the container's processes are all gone, or closed
+ * them). SIGPIPE ignored meanwhile: a reader of our stdout that goes away (`| head -1`) must not
+ * kill layerbox while the container runs; the copy to it stops, the log goes on. */
+static void capture_pump(struct capture *cap, int copy_out, int copy_err)
+{
+    struct sigaction ign = {0}, old = {0};
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, &old);
+    struct lb_error *e = NULL;
+    if (lb_log_tee(cap->out[0], cap->err[0], cap->log_fd, copy_out, copy_err, &e) < 0)
+        lb_explain("container", "container log: %s", e->msg);
+    lb_error_free(e);
+    sigaction(SIGPIPE, &old, NULL);
+}
+
 int lb_lifecycle_start_foreground(struct lb_store *s, struct lb_container *c,
                                   const struct lb_process_opts *popts, int *exit_code,
                                   struct lb_error **err)
@@ -546,13 +602,31 @@ int lb_lifecycle_start_foreground(struct lb_store *s, struct lb_container *c,
             return lb_error_set(err, errno, "cannot open '/dev/null'");
         po.stdin_fd = devnull;
     }
+    bool capturing = !c->auto_remove && !c->opts.tty;
+    struct capture cap = {{-1, -1}, {-1, -1}, -1};
+    int copy_out = po.stdout_fd >= 0 ? po.stdout_fd : STDOUT_FILENO;
+    int copy_err = po.stderr_fd >= 0 ? po.stderr_fd : STDERR_FILENO;
+    if (capturing) {
+        if (capture_open(s, c, &cap, err) < 0)
+            return -1;
+        po.stdout_fd = cap.out[1];
+        po.stderr_fd = cap.err[1];
+    }
     struct rootfs r = {0};
     struct lb_process proc = {0};
-    if (lb_store_lock(s, err) < 0)
+    if (lb_store_lock(s, err) < 0) {
+        capture_close(&cap);
         return -1;
+    }
     int rc = start_locked(s, c, &r, &po, &proc, err);
     lb_store_unlock(s);
+    if (capturing) { /* the container has its copies (or is gone): ours would hide the EOF */
+        close(cap.out[1]);
+        close(cap.err[1]);
+        cap.out[1] = cap.err[1] = -1;
+    }
     if (rc < 0) {
+        capture_close(&cap);
         bool ran_plan = r.img != NULL;
         *exit_code = lb_process_exit_code_for(proc.exec_errno);
         if (ran_plan) /* it got as far as the root: record the failure, undo the mount */
@@ -560,11 +634,15 @@ int lb_lifecycle_start_foreground(struct lb_store *s, struct lb_container *c,
         rootfs_release(&r);
         return -1;
     }
-    lb_explain("container", "%.12s running as pid %d", c->id, (int)proc.pid);
+    lb_explain("container", "%.12s running as pid %d%s", c->id, (int)proc.pid,
+               capturing ? ", its output copied to container.log" : "");
 
     struct lb_error *fe = NULL;
     if (lb_process_forward_signals(proc.pid, &fe) < 0)
         lb_error_clear(&fe); /* not fatal: the container still runs and is waited for */
+    if (capturing)
+        capture_pump(&cap, copy_out, copy_err);
+    capture_close(&cap);
     int code = 0;
     rc = lb_process_wait(proc.pid, &code, err);
     lb_process_forward_signals_stop();
@@ -1142,15 +1220,16 @@ json_t *lb_lifecycle_inspect_json(struct lb_store *s, const struct lb_container 
                   st->status == LB_STATE_PAUSED, "Restarting", 0, "OOMKilled", st->oom_killed,
                   "Dead", 0, "Pid", live ? (int)st->pid : 0, "ExitCode", st->exit_code, "Error", "",
                   "StartedAt", time_json(st->started), "FinishedAt", time_json(st->finished));
-    json_t *j = json_pack(
-        "{s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:i, s:s, s:s, s:o, s:o, s:o, s:{s:o, s:s}}", "Id",
-        c->id, "Created", time_json(c->created), "Path", c->path ? c->path : "", "Args",
-        lb_json_from_strv(c->args), "State", state, "Image", c->image_id.str, "Name", name,
-        "RestartCount", 0, "Driver", driver, "Platform", "linux", "HostConfig", host_config_json(c),
-        "Mounts", json_array(), "Config", config_json(c, img_config), "GraphDriver", "Data",
-        json_pack("{s:s, s:s, s:s, s:s}", "LowerDir", lowerdir ? lowerdir : "", "MergedDir", merged,
-                  "UpperDir", upper, "WorkDir", work),
-        "Name", driver);
+    json_t *j =
+        json_pack("{s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:i, s:s, s:s, s:o, s:o, s:o, s:{s:o, s:s}}",
+                  "Id", c->id, "Created", time_json(c->created), "Path", c->path ? c->path : "",
+                  "Args", lb_json_from_strv(c->args), "State", state, "Image", c->image_id.str,
+                  "Name", name, "RestartCount", 0, "Driver", driver, "Platform", "linux",
+                  "HostConfig", host_config_json(c), "Mounts", lb_volume_mounts_json(s, c->volumes),
+                  "Config", config_json(c, img_config), "GraphDriver", "Data",
+                  json_pack("{s:s, s:s, s:s, s:s}", "LowerDir", lowerdir ? lowerdir : "",
+                            "MergedDir", merged, "UpperDir", upper, "WorkDir", work),
+                  "Name", driver);
     rootfs_release(&r);
     if (j == NULL)
         lb_oom();

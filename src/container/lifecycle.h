@@ -54,6 +54,11 @@ struct lb_container *lb_lifecycle_create(struct lb_store *s, const struct lb_cre
  * unless c->opts.interactive or popts gives one), record it running (pid, start time,
  * StartedAt, this process as its monitor), unlock; forward signals to it, wait; then record the
  * exit (lb_container_record_exit), remove its cgroups and unmount its root (overlay).
+ * Output: unless c was created with --rm (auto_remove) or with a tty (-t), the container's stdout
+ * and stderr are pipes that this process copies, as they come, to popts' stdout_fd / stderr_fd
+ * (ours when -1) and into containers/<id>/container.log (lb_log_tee, the monitor's writer), so
+ * that `logs` shows a foreground run as docker does; it waits for the process once both pipes
+ * are at end of file. With --rm or -t the container writes to them directly (nothing logged).
  * Returns 0 when the process ran, with *exit_code its code (128+N for signal N). Returns -1
  * when it could not be started, with *exit_code 125 (layerbox failed), 126 (not executable) or
  * 127 (not found) — the code is then recorded as the container's exit code, its state left as
@@ -117,9 +122,9 @@ int lb_lifecycle_argv(char ***argv_out, const json_t *image_config, const struct
 /* docker's `inspect` object for a container (call lb_container_check first for a truthful
  * State): Id, Created, Path, Args, State{Status, Running, Paused, Restarting, OOMKilled, Dead,
  * Pid, ExitCode, Error, StartedAt, FinishedAt}, Image, Name ("/x"), RestartCount, Driver,
- * Platform, HostConfig, Mounts, Config, GraphDriver{Name, Data{LowerDir, MergedDir, UpperDir,
- * WorkDir}}. LowerDir lists the image's layers' diff/ directories top first (empty when the
- * image cannot be loaded). New reference. */
+ * Platform, HostConfig, Mounts (lb_volume_mounts_json of its -v specs), Config,
+ * GraphDriver{Name, Data{LowerDir, MergedDir, UpperDir, WorkDir}}. LowerDir lists the image's
+ * layers' diff/ directories top first (empty when the image cannot be loaded). New reference. */
 json_t *lb_lifecycle_inspect_json(struct lb_store *s, const struct lb_container *c);
 
 #endif

@@ -1,8 +1,8 @@
 /* monitor.c — container.log in docker's json-file format, the pump that fills it, signal names.
  *
  * Sits on: core/util.h (strbuf), core/human.h (times), jansson (parsing entries).
- * Interface: lb_log_format_entry, lb_log_parse_entry, lb_log_entry_release, lb_log_pump,
- *            lb_signal_parse
+ * Interface: lb_log_format_entry, lb_log_parse_entry, lb_log_entry_release, lb_log_tee,
+ *            lb_log_pump, lb_signal_parse
  */
 #include "container/monitor.h"
 
@@ -170,11 +170,27 @@ static int flush_lines(struct stream *st, int log_fd, bool eof, struct lb_error 
     return out.len ? write_all(log_fd, out.buf, out.len, err) : 0;
 }
 
-int lb_log_pump(int out_fd, int err_fd, int log_fd, struct lb_error **err)
+/* Copy buf to *fd; on failure (a closed pipe, a full disk) stop copying to it: the log and the
+ * other stream go on, and the container never blocks on a reader that is gone. */
+static void copy_out(int *fd, const char *buf, size_t len)
+{
+    if (*fd < 0)
+        return;
+    struct lb_error *e = NULL;
+    if (write_all(*fd, buf, len, &e) < 0) {
+        lb_error_free(e);
+        *fd = -1;
+    }
+}
+
+int lb_log_tee(int out_fd, int err_fd, int log_fd, int copy_out_fd, int copy_err_fd,
+               struct lb_error **err)
 {
     struct stream st[2] = {{LB_LOG_STDOUT, out_fd, LB_STRBUF_INIT},
                            {LB_LOG_STDERR, err_fd, LB_STRBUF_INIT}};
+    int copy[2] = {copy_out_fd, copy_err_fd};
     int rc = 0;
+    struct lb_error *log_err = NULL; /* the first log write error: reported at the end */
     char buf[8192];
     while (rc == 0 && (st[0].fd >= 0 || st[1].fd >= 0)) {
         struct pollfd pfd[2] = {{st[0].fd, POLLIN, 0}, {st[1].fd, POLLIN, 0}};
@@ -194,16 +210,35 @@ int lb_log_pump(int out_fd, int err_fd, int log_fd, struct lb_error **err)
                 rc = lb_error_set(err, errno, "cannot read the container's output");
                 break;
             }
-            if (n > 0)
+            if (n > 0) {
+                copy_out(&copy[i], buf, (size_t)n); /* at once, not line by line: prompts */
                 lb_strbuf_add(&st[i].partial, buf, (size_t)n);
-            rc = flush_lines(&st[i], log_fd, n == 0, err);
+            }
+            /* A log that cannot be written is given up, but the pipes are still drained (and
+             * copied): the container must not block on a full pipe. */
+            if (log_fd >= 0 && flush_lines(&st[i], log_fd, n == 0, &log_err) < 0)
+                log_fd = -1;
+            if (log_fd < 0)
+                lb_strbuf_reset(&st[i].partial);
             if (n == 0)
                 st[i].fd = -1;
         }
     }
     lb_strbuf_release(&st[0].partial);
     lb_strbuf_release(&st[1].partial);
+    if (log_err != NULL) {
+        if (rc == 0 && err)
+            *err = log_err;
+        else
+            lb_error_free(log_err);
+        rc = -1;
+    }
     return rc;
+}
+
+int lb_log_pump(int out_fd, int err_fd, int log_fd, struct lb_error **err)
+{
+    return lb_log_tee(out_fd, err_fd, log_fd, -1, -1, err);
 }
 
 /* --- signals ------------------------------------------------------------------------------ */

@@ -10,7 +10,8 @@
  * Interface: lb_volume_free, lb_volume_list_free, lb_volume_set_user_check,
  *            lb_volume_name_validate, lb_volume_create, lb_volume_load, lb_volume_list,
  *            lb_volume_remove, lb_volume_prune, lb_volume_inspect_json, lb_volume_spec_parse,
- *            lb_volume_spec_release, lb_volume_spec_mount
+ *            lb_volume_spec_release, lb_volume_spec_mount, lb_volume_specs_check_unique,
+ *            lb_volume_mounts_json
  */
 #include "container/volumes.h"
 #include "core/cleanup.h"
@@ -518,10 +519,13 @@ void lb_volume_spec_release(struct lb_volume_spec *spec)
 {
     free(spec->source);
     free(spec->target);
+    free(spec->mode);
     *spec = (struct lb_volume_spec){0};
 }
 
-/* "/a//b/./c/" → "/a/b/c"; ".." components are kept for the caller to refuse. Caller frees. */
+/* Go's path.Clean for an absolute path, as docker cleans -v paths: "/a//b/./c/" → "/a/b/c",
+ * "/a/../b" → "/b", "/.." → "/" (a ".." at the root stays at the root). Purely lexical: the
+ * target is later resolved inside the container's root without leaving it. Caller frees. */
 static char *clean_path(const char *p)
 {
     struct lb_strbuf sb = LB_STRBUF_INIT;
@@ -531,7 +535,14 @@ static char *clean_path(const char *p)
             c++;
         const char *end = strchrnul(c, '/');
         size_t len = (size_t)(end - c);
-        if (len > 0 && !(len == 1 && c[0] == '.')) {
+        if (len == 2 && c[0] == '.' && c[1] == '.') {
+            while (sb.len > 0 && sb.buf[sb.len - 1] != '/')
+                sb.len--;
+            if (sb.len > 0)
+                sb.len--; /* the '/' before the component removed */
+            if (sb.buf)
+                sb.buf[sb.len] = '\0';
+        } else if (len > 0 && !(len == 1 && c[0] == '.')) {
             lb_strbuf_addc(&sb, '/');
             lb_strbuf_add(&sb, c, len);
         }
@@ -571,12 +582,6 @@ static int parse_mode(const char *mode, bool *readonly)
     }
 }
 
-static bool has_dotdot(const char *clean)
-{
-    return strcmp(clean, "/..") == 0 || strstr(clean, "/../") != NULL ||
-           lb_str_has_suffix(clean, "/..") || lb_str_has_prefix(clean, "/../");
-}
-
 int lb_volume_spec_parse(struct lb_volume_spec *out, const char *spec, struct lb_error **err)
 {
     *out = (struct lb_volume_spec){0};
@@ -599,6 +604,8 @@ int lb_volume_spec_parse(struct lb_volume_spec *out, const char *spec, struct lb
     const char *target = n == 1 ? parts[0] : parts[1];
     if (n == 3 && parse_mode(parts[2], &out->readonly) < 0)
         return invalid_spec(err, spec);
+    if (n == 3)
+        out->mode = lb_xstrdup(parts[2]);
     if (target[0] != '/')
         return lb_error_setk(err, LB_EKIND_USAGE, 0,
                              "invalid mount path: '%s' mount path must be absolute", target);
@@ -607,11 +614,6 @@ int lb_volume_spec_parse(struct lb_volume_spec *out, const char *spec, struct lb
         lb_volume_spec_release(out);
         return lb_error_setk(err, LB_EKIND_USAGE, 0,
                              "invalid specification: destination can't be '/'");
-    }
-    if (has_dotdot(out->target)) {
-        lb_volume_spec_release(out);
-        return lb_error_setk(err, LB_EKIND_USAGE, 0,
-                             "invalid mount path: '%s' must not contain '..'", target);
     }
     if (n == 1) {
         out->kind = LB_VOLUME_ANONYMOUS;
@@ -667,4 +669,79 @@ int lb_volume_spec_mount(struct lb_store *s, const struct lb_volume_spec *spec,
     if (volume_name)
         *volume_name = lb_steal_pointer(&vname);
     return 0;
+}
+
+int lb_volume_specs_check_unique(const struct lb_volume_spec *specs, size_t n,
+                                 struct lb_error **err)
+{
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(specs[i].target, specs[j].target) == 0)
+                return lb_error_setk(err, LB_EKIND_USAGE, 0, "duplicate mount point: %s",
+                                     specs[i].target);
+    return 0;
+}
+
+/* --- inspect's Mounts ------------------------------------------------------------------------ */
+
+/* One MountPoint. The field order and the omitted keys are docker's (Name and Driver are
+ * omitempty: absent for a bind). */
+static json_t *mount_point_json(struct lb_store *s, const struct lb_volume_spec *sp)
+{
+    bool rw = !sp->readonly;
+    const char *mode = sp->mode ? sp->mode : "";
+    if (sp->kind == LB_VOLUME_BIND)
+        return json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind", "Source", sp->source,
+                         "Destination", sp->target, "Mode", mode, "RW", rw, "Propagation",
+                         "rprivate");
+    /* A volume: the record names it (an anonymous one by its generated name); its meta.json
+     * says whether it is anonymous. docker: a named volume given without a mode gets "z" (the
+     * "local" driver's setBindModeIfNull), an anonymous one (config.Volumes) keeps "". */
+    struct lb_volume *v = lb_volume_load(s, sp->source, NULL);
+    bool anonymous = v ? v->anonymous : false;
+    _cleanup_free_ char *source =
+        v ? lb_xstrdup(v->mountpoint)
+          : lb_xasprintf("%s/" VOLUMES_DIR "/%s/_data", s->root, sp->source);
+    lb_volume_free(v);
+    if (!anonymous && mode[0] == '\0')
+        mode = "z";
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "volume", "Name",
+                     sp->source, "Source", source, "Destination", sp->target, "Driver", "local",
+                     "Mode", mode, "RW", rw, "Propagation", "");
+}
+
+static int cmp_destination(const void *a, const void *b)
+{
+    const json_t *const *x = a;
+    const json_t *const *y = b;
+    return strcmp(json_string_value(json_object_get(*x, "Destination")),
+                  json_string_value(json_object_get(*y, "Destination")));
+}
+
+json_t *lb_volume_mounts_json(struct lb_store *s, char *const *specs)
+{
+    size_t n = 0;
+    json_t **items = NULL;
+    for (size_t i = 0; specs && specs[i]; i++) {
+        struct lb_volume_spec sp = {0};
+        struct lb_error *e = NULL;
+        if (lb_volume_spec_parse(&sp, specs[i], &e) == 0) {
+            json_t *m = mount_point_json(s, &sp);
+            if (m == NULL)
+                lb_oom();
+            items = lb_xrealloc(items, (n + 1) * sizeof(*items));
+            items[n++] = m;
+        }
+        lb_error_free(e);
+        lb_volume_spec_release(&sp);
+    }
+    if (n > 1)
+        qsort(items, n, sizeof(*items), cmp_destination);
+    json_t *arr = json_array();
+    if (arr == NULL)
+        lb_oom();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, items[i]);
+    free(items);
+    return arr;
 }

@@ -96,21 +96,40 @@ enum lb_volume_kind {
 struct lb_volume_spec {
     enum lb_volume_kind kind;
     char *source; /* host path (BIND, cleaned), volume name (NAMED), NULL (ANONYMOUS) */
-    char *target; /* absolute path in the container, cleaned ("/a//b/" → "/a/b") */
+    char *target; /* absolute path in the container, cleaned as Go's path.Clean
+                     ("/a//b/" → "/a/b", "/a/../b" → "/b") */
     bool readonly;
+    char *mode; /* MODE as given ("ro", "rw"), NULL when the spec has none */
 };
 
 /* Parse a -v value: "TARGET", "SOURCE:TARGET" or "SOURCE:TARGET:MODE", MODE a comma list of
  * "ro" / "rw" (one of them at most). A SOURCE starting with '/' is a bind, else a volume name.
+ * Paths are cleaned lexically as docker's (Go's path.Clean) are: "/data/../x/" is "/x".
  * Errors (LB_EKIND_USAGE, docker's texts):
  *   "invalid volume specification: 'x'"        empty parts, too many ':', bad mode
  *   "invalid mount path: 'ctr' mount path must be absolute"
- *   "invalid specification: destination can't be '/'"
+ *   "invalid specification: destination can't be '/'" (also "/x/..")
  *   a bad volume name: lb_volume_name_validate's message.
  * Does not look at the file system (see lb_volume_spec_mount). Release with
  * lb_volume_spec_release (also after a failure). */
 int lb_volume_spec_parse(struct lb_volume_spec *out, const char *spec, struct lb_error **err);
 void lb_volume_spec_release(struct lb_volume_spec *spec);
+
+/* Two specs with the same (cleaned) target: LB_EKIND_USAGE "duplicate mount point: /data"
+ * (docker's "Duplicate mount point: /data"), naming the later one's target. 0 when all differ. */
+int lb_volume_specs_check_unique(const struct lb_volume_spec *specs, size_t n,
+                                 struct lb_error **err);
+
+/* docker's inspect "Mounts" for a container's recorded -v specs (anonymous ones recorded as
+ * "<generated name>:/ctr"), sorted by Destination (docker lists them in map order; sorted is
+ * stable for scripts and tests). Each is a MountPoint, with docker's keys and values:
+ *   bind:   {Type "bind", Source, Destination, Mode (the MODE given, "" without), RW,
+ *            Propagation "rprivate"}
+ *   volume: {Type "volume", Name, Source ROOT/volumes/NAME/_data, Destination, Driver "local",
+ *            Mode (the MODE given; without one "z" for a named volume, "" for an anonymous one),
+ *            RW, Propagation ""}
+ * A spec that does not parse is left out. New reference. */
+json_t *lb_volume_mounts_json(struct lb_store *s, char *const *specs);
 
 /* Turn a parsed spec into the plan's bind mount: kind LB_MOUNT_BIND, source the host path,
  * target, flags MS_REC (docker's rbind) | MS_RDONLY when read-only, mode S_IFDIR | 0755.

@@ -1,6 +1,7 @@
 /* test_monitor.c — container.log in docker's json-file format (entries written by hand here from
  * docker's jsonfilelog: {"log":..., "stream":..., "time":...}), the pump that splits a container's
- * output into entries, and signal names. */
+ * output into entries (and, for a foreground container, copies it to the caller's fds: the tee),
+ * and signal names. */
 #include "unit.h"
 
 #include "container/monitor.h"
@@ -239,6 +240,119 @@ static void test_monitor__parses_signals_by_name_and_number(void **state)
     }
 }
 
+/* The whole content of fd (a pipe whose write end is closed). */
+static char *drain(int fd)
+{
+    struct lb_strbuf sb = LB_STRBUF_INIT;
+    lb_strbuf_adds(&sb, "");
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        lb_strbuf_add(&sb, buf, (size_t)n);
+    return lb_strbuf_detach(&sb);
+}
+
+static void test_monitor__tee_copies_each_stream_unchanged_and_logs_it(void **state)
+{
+    (void)state;
+    char *dir = lb_unit_mkdtemp();
+    char *path = lb_xasprintf("%s/container.log", dir);
+    int out[2], errp[2], cout[2], cerr[2];
+    assert_int_equal(pipe(out), 0);
+    assert_int_equal(pipe(errp), 0);
+    assert_int_equal(pipe(cout), 0);
+    assert_int_equal(pipe(cerr), 0);
+    int log = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    assert_true(log >= 0);
+    assert_int_equal(write(out[1], "one\ntw", 6), 6);
+    assert_int_equal(write(out[1], "o\nno newline", 12), 12);
+    assert_int_equal(write(errp[1], "e1\n", 3), 3);
+    close(out[1]);
+    close(errp[1]);
+    struct lb_error *err = NULL;
+    assert_int_equal(lb_log_tee(out[0], errp[0], log, cout[1], cerr[1], &err), 0);
+    close(cout[1]);
+    close(cerr[1]);
+    /* the copies: byte for byte, each on its own fd */
+    char *got_out = drain(cout[0]);
+    char *got_err = drain(cerr[0]);
+    assert_string_equal(got_out, "one\ntwo\nno newline");
+    assert_string_equal(got_err, "e1\n");
+    /* the log: the same entries as the pump writes */
+    char *got = read_entries(path);
+    assert_non_null(strstr(got, "err:e1\n"));
+    assert_non_null(strstr(got, "out:one\n|out:two\n"));
+    assert_non_null(strstr(got, "out:no newline"));
+    int n = 1;
+    for (char *p = got; *p; p++)
+        n += *p == '|';
+    assert_int_equal(n, 4);
+    free(got);
+    free(got_out);
+    free(got_err);
+    int fds[] = {out[0], errp[0], cout[0], cerr[0], log};
+    for (size_t i = 0; i < LB_ARRAY_SIZE(fds); i++)
+        close(fds[i]);
+    free(path);
+    lb_unit_rmdir(dir);
+}
+
+static void test_monitor__tee_keeps_logging_when_a_copy_target_is_gone(void **state)
+{
+    (void)state;
+    char *dir = lb_unit_mkdtemp();
+    char *path = lb_xasprintf("%s/container.log", dir);
+    int out[2], errp[2], cout[2];
+    assert_int_equal(pipe(out), 0);
+    assert_int_equal(pipe(errp), 0);
+    assert_int_equal(pipe(cout), 0);
+    close(cout[0]); /* the reader of our stdout went away: writes fail with EPIPE */
+    void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+    int log = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    assert_int_equal(write(out[1], "a\nb\n", 4), 4);
+    assert_int_equal(write(errp[1], "c\n", 2), 2);
+    close(out[1]);
+    close(errp[1]);
+    struct lb_error *err = NULL;
+    assert_int_equal(lb_log_tee(out[0], errp[0], log, cout[1], -1, &err), 0);
+    assert_null(err);
+    signal(SIGPIPE, old);
+    char *got = read_entries(path);
+    assert_non_null(strstr(got, "out:a\n|out:b\n"));
+    assert_non_null(strstr(got, "err:c\n"));
+    free(got);
+    int fds[] = {out[0], errp[0], cout[1], log};
+    for (size_t i = 0; i < LB_ARRAY_SIZE(fds); i++)
+        close(fds[i]);
+    free(path);
+    lb_unit_rmdir(dir);
+}
+
+static void test_monitor__tee_still_copies_when_the_log_cannot_be_written(void **state)
+{
+    (void)state;
+    int out[2], errp[2], cout[2];
+    assert_int_equal(pipe(out), 0);
+    assert_int_equal(pipe(errp), 0);
+    assert_int_equal(pipe(cout), 0);
+    int ro = open("/dev/null", O_RDONLY);
+    assert_int_equal(write(out[1], "x\n", 2), 2);
+    assert_int_equal(write(out[1], "y\n", 2), 2);
+    close(out[1]);
+    close(errp[1]);
+    struct lb_error *err = NULL;
+    assert_int_equal(lb_log_tee(out[0], errp[0], ro, cout[1], -1, &err), -1);
+    assert_error_contains(err, "cannot write the container log");
+    lb_error_free(err);
+    close(cout[1]);
+    char *got = drain(cout[0]);
+    assert_string_equal(got, "x\ny\n"); /* everything reached the terminal all the same */
+    free(got);
+    int fds[] = {out[0], errp[0], cout[0], ro};
+    for (size_t i = 0; i < LB_ARRAY_SIZE(fds); i++)
+        close(fds[i]);
+}
+
 LB_UNIT_MAIN(cmocka_unit_test(test_monitor__formats_dockers_json_file_entries),
              cmocka_unit_test(test_monitor__escapes_quotes_controls_and_bad_utf8),
              cmocka_unit_test(test_monitor__parses_what_it_writes_and_dockers_lines),
@@ -246,4 +360,7 @@ LB_UNIT_MAIN(cmocka_unit_test(test_monitor__formats_dockers_json_file_entries),
              cmocka_unit_test(test_monitor__pump_writes_one_entry_per_line_per_stream),
              cmocka_unit_test(test_monitor__pump_splits_lines_longer_than_the_limit),
              cmocka_unit_test(test_monitor__pump_fails_on_an_unwritable_log),
+             cmocka_unit_test(test_monitor__tee_copies_each_stream_unchanged_and_logs_it),
+             cmocka_unit_test(test_monitor__tee_keeps_logging_when_a_copy_target_is_gone),
+             cmocka_unit_test(test_monitor__tee_still_copies_when_the_log_cannot_be_written),
              cmocka_unit_test(test_monitor__parses_signals_by_name_and_number))

@@ -438,15 +438,22 @@ static void test_volumes__spec_parse_accepts_dockers_forms(void **state)
         enum lb_volume_kind kind;
         const char *source, *target;
         bool ro;
+        const char *mode;
     } cases[] = {
-        {"/data", LB_VOLUME_ANONYMOUS, NULL, "/data", false},
-        {"/data/", LB_VOLUME_ANONYMOUS, NULL, "/data", false},
-        {"/a//b/./c", LB_VOLUME_ANONYMOUS, NULL, "/a/b/c", false},
-        {"/host:/ctr", LB_VOLUME_BIND, "/host", "/ctr", false},
-        {"/host/:/ctr:ro", LB_VOLUME_BIND, "/host", "/ctr", true},
-        {"/:/host:rw", LB_VOLUME_BIND, "/", "/host", false},
-        {"name:/ctr", LB_VOLUME_NAMED, "name", "/ctr", false},
-        {"my.vol-1:/var/lib/x:ro", LB_VOLUME_NAMED, "my.vol-1", "/var/lib/x", true},
+        {"/data", LB_VOLUME_ANONYMOUS, NULL, "/data", false, NULL},
+        {"/data/", LB_VOLUME_ANONYMOUS, NULL, "/data", false, NULL},
+        {"/a//b/./c", LB_VOLUME_ANONYMOUS, NULL, "/a/b/c", false, NULL},
+        {"/host:/ctr", LB_VOLUME_BIND, "/host", "/ctr", false, NULL},
+        {"/host/:/ctr:ro", LB_VOLUME_BIND, "/host", "/ctr", true, "ro"},
+        {"/:/host:rw", LB_VOLUME_BIND, "/", "/host", false, "rw"},
+        {"name:/ctr", LB_VOLUME_NAMED, "name", "/ctr", false, NULL},
+        {"my.vol-1:/var/lib/x:ro", LB_VOLUME_NAMED, "my.vol-1", "/var/lib/x", true, "ro"},
+        /* Go's path.Clean, as docker: ".." removes the component before it, none above "/" */
+        {"/data/../data", LB_VOLUME_ANONYMOUS, NULL, "/data", false, NULL},
+        {"/a/b/../../c/", LB_VOLUME_ANONYMOUS, NULL, "/c", false, NULL},
+        {"/../../x", LB_VOLUME_ANONYMOUS, NULL, "/x", false, NULL},
+        {"/a/..b/c", LB_VOLUME_ANONYMOUS, NULL, "/a/..b/c", false, NULL},
+        {"/h/x/../y:/a/./b/..", LB_VOLUME_BIND, "/h/y", "/a", false, NULL},
     };
     for (size_t i = 0; i < LB_ARRAY_SIZE(cases); i++) {
         struct lb_volume_spec s;
@@ -460,6 +467,10 @@ static void test_volumes__spec_parse_accepts_dockers_forms(void **state)
             assert_null(s.source);
         assert_string_equal(s.target, cases[i].target);
         assert_int_equal(s.readonly, cases[i].ro);
+        if (cases[i].mode)
+            assert_string_equal(s.mode, cases[i].mode);
+        else
+            assert_null(s.mode);
         lb_volume_spec_release(&s);
     }
 }
@@ -483,8 +494,8 @@ static void test_volumes__spec_parse_rejects_bad_specs_with_dockers_errors(void 
         {"name:ctr:ro", "invalid mount path: 'ctr' mount path must be absolute"},
         {"/", "invalid specification: destination can't be '/'"},
         {"/host://", "invalid specification: destination can't be '/'"},
-        {"/a/../b", "invalid mount path: '/a/../b' must not contain '..'"},
-        {"/..", "invalid mount path: '/..' must not contain '..'"},
+        {"/..", "invalid specification: destination can't be '/'"},
+        {"/h:/a/..", "invalid specification: destination can't be '/'"},
         {"x:/ctr", "volume name is too short"},
         {"a b:/ctr", "includes invalid characters for a local volume name"},
         {"./rel:/ctr", "includes invalid characters for a local volume name"},
@@ -591,6 +602,155 @@ static void test_volumes__spec_mount_binds_host_paths_and_makes_volumes(void **s
     lb_volume_spec_release(&spec);
 }
 
+/* Parse specs[0..n) (all valid) and check them for duplicates. */
+static int check_unique(char *const *specs, size_t n, struct lb_error **err)
+{
+    struct lb_volume_spec *v = lb_xmalloc(n * sizeof(*v));
+    for (size_t i = 0; i < n; i++) {
+        struct lb_error *e = NULL;
+        if (lb_volume_spec_parse(&v[i], specs[i], &e) != 0)
+            fail_msg("'%s' refused: %s", specs[i], e->msg);
+    }
+    int rc = lb_volume_specs_check_unique(v, n, err);
+    for (size_t i = 0; i < n; i++)
+        lb_volume_spec_release(&v[i]);
+    free(v);
+    return rc;
+}
+
+static void test_volumes__specs_with_one_mount_point_twice_are_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *a, *b, *c;
+        const char *dup; /* NULL: accepted */
+    } cases[] = {
+        {"/a:/data", "/b:/data", NULL, "/data"},
+        {"/a:/data", "/b:/data/", NULL, "/data"},
+        {"/a:/data", "vol:/data/../data:ro", NULL, "/data"},
+        {"/x", "/y", "//x/./", "/x"},            /* the third against the first */
+        {"/a:/data", "/data2", "/b:/dat", NULL}, /* prefixes are different paths */
+        {"/a:/data", "/data/sub", NULL, NULL},   /* nested is allowed, as in docker */
+        {"/a:/one", NULL, NULL, NULL},
+    };
+    for (size_t i = 0; i < LB_ARRAY_SIZE(cases); i++) {
+        char *specs[] = {(char *)cases[i].a, (char *)cases[i].b, (char *)cases[i].c};
+        size_t n = cases[i].c ? 3 : cases[i].b ? 2 : 1;
+        struct lb_error *err = NULL;
+        int rc = check_unique(specs, n, &err);
+        if (cases[i].dup == NULL) {
+            if (rc != 0)
+                fail_msg("case %zu refused: %s", i, err->msg);
+            continue;
+        }
+        if (rc != -1)
+            fail_msg("case %zu accepted", i);
+        assert_int_equal(err->kind, LB_EKIND_USAGE);
+        char *want = lb_xasprintf("duplicate mount point: %s", cases[i].dup);
+        assert_string_equal(err->msg, want);
+        free(want);
+        lb_error_free(err);
+    }
+    /* no specs at all */
+    struct lb_error *err = NULL;
+    assert_int_equal(lb_volume_specs_check_unique(NULL, 0, &err), 0);
+    assert_null(err);
+}
+
+static void assert_json_str(const json_t *o, const char *key, const char *want)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!json_is_string(v))
+        fail_msg("'%s' is not a string", key);
+    if (strcmp(json_string_value(v), want) != 0)
+        fail_msg("'%s' is '%s', want '%s'", key, json_string_value(v), want);
+}
+
+/* The keys of o, in order, joined by ','. */
+static char *keys_of(const json_t *o)
+{
+    struct lb_strbuf sb = LB_STRBUF_INIT;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)o, k, v) lb_strbuf_addf(&sb, "%s%s", sb.len ? "," : "", k);
+    return lb_strbuf_detach(&sb);
+}
+
+static void test_volumes__mounts_json_has_dockers_mount_points_sorted_by_destination(void **state)
+{
+    struct fixture *f = *state;
+    struct lb_error *err = NULL;
+    struct lb_volume *named = lb_volume_create(&f->store, "cache", NULL, NULL, &err);
+    struct lb_volume *anon = lb_volume_create(&f->store, NULL, NULL, NULL, &err);
+    assert_non_null(named);
+    assert_non_null(anon);
+    char *anon_spec = lb_xasprintf("%s:/anon", anon->name);
+    char *specs[] = {"/srv/www:/z/www:ro", "cache:/var/cache", anon_spec, "/h:/b/",
+                     "ro-vol:/m:ro",       "not a spec",       NULL};
+    json_t *m = lb_volume_mounts_json(&f->store, specs);
+    assert_true(json_is_array(m));
+    assert_int_equal(json_array_size(m), 5); /* the bad spec is left out */
+    const char *order[] = {"/anon", "/b", "/m", "/var/cache", "/z/www"};
+    for (size_t i = 0; i < 5; i++)
+        assert_json_str(json_array_get(m, i), "Destination", order[i]);
+
+    const json_t *a = json_array_get(m, 0);
+    char *keys = keys_of(a);
+    assert_string_equal(keys, "Type,Name,Source,Destination,Driver,Mode,RW,Propagation");
+    free(keys);
+    assert_json_str(a, "Type", "volume");
+    assert_json_str(a, "Name", anon->name);
+    char *src = lb_xasprintf("%s/volumes/%s/_data", f->root, anon->name);
+    assert_json_str(a, "Source", src);
+    free(src);
+    assert_json_str(a, "Driver", "local");
+    assert_json_str(a, "Mode", ""); /* anonymous: no "z" */
+    assert_true(json_is_true(json_object_get(a, "RW")));
+    assert_json_str(a, "Propagation", "");
+
+    const json_t *b = json_array_get(m, 1);
+    keys = keys_of(b);
+    assert_string_equal(keys, "Type,Source,Destination,Mode,RW,Propagation");
+    free(keys);
+    assert_json_str(b, "Type", "bind");
+    assert_json_str(b, "Source", "/h");
+    assert_json_str(b, "Mode", "");
+    assert_true(json_is_true(json_object_get(b, "RW")));
+    assert_json_str(b, "Propagation", "rprivate");
+
+    /* a named volume that does not exist (yet): its path all the same, "z" unless a mode */
+    const json_t *ro = json_array_get(m, 2);
+    assert_json_str(ro, "Name", "ro-vol");
+    src = lb_xasprintf("%s/volumes/ro-vol/_data", f->root);
+    assert_json_str(ro, "Source", src);
+    free(src);
+    assert_json_str(ro, "Mode", "ro");
+    assert_true(json_is_false(json_object_get(ro, "RW")));
+
+    const json_t *c = json_array_get(m, 3);
+    assert_json_str(c, "Type", "volume");
+    assert_json_str(c, "Name", "cache");
+    assert_json_str(c, "Source", named->mountpoint);
+    assert_json_str(c, "Mode", "z");
+    assert_true(json_is_true(json_object_get(c, "RW")));
+
+    const json_t *w = json_array_get(m, 4);
+    assert_json_str(w, "Source", "/srv/www");
+    assert_json_str(w, "Mode", "ro");
+    assert_true(json_is_false(json_object_get(w, "RW")));
+    assert_json_str(w, "Propagation", "rprivate");
+    json_decref(m);
+
+    /* no specs: an empty array, not null */
+    m = lb_volume_mounts_json(&f->store, NULL);
+    assert_true(json_is_array(m));
+    assert_int_equal(json_array_size(m), 0);
+    json_decref(m);
+    free(anon_spec);
+    lb_volume_free(named);
+    lb_volume_free(anon);
+}
+
 LB_UNIT_MAIN(cmocka_unit_test(test_volumes__validates_names_as_docker),
              VTEST(test_volumes__create_makes_data_dir_and_meta),
              VTEST(test_volumes__create_is_idempotent_for_an_existing_name),
@@ -605,4 +765,6 @@ LB_UNIT_MAIN(cmocka_unit_test(test_volumes__validates_names_as_docker),
              VTEST(test_volumes__prune_fails_on_a_corrupt_volume),
              cmocka_unit_test(test_volumes__spec_parse_accepts_dockers_forms),
              cmocka_unit_test(test_volumes__spec_parse_rejects_bad_specs_with_dockers_errors),
-             VTEST(test_volumes__spec_mount_binds_host_paths_and_makes_volumes))
+             VTEST(test_volumes__spec_mount_binds_host_paths_and_makes_volumes),
+             cmocka_unit_test(test_volumes__specs_with_one_mount_point_twice_are_refused),
+             VTEST(test_volumes__mounts_json_has_dockers_mount_points_sorted_by_destination))
