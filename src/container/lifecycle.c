@@ -810,13 +810,30 @@ static int cmp_int(const void *a, const void *b)
     return *(const int *)a - *(const int *)b;
 }
 
+/* The monitor's --explain narration: to the stderr of the layerbox that started it (explain_fd),
+ * until the container runs (monitor_main then closes it, so the caller's stderr is not held
+ * open for the container's lifetime). The monitor is a program of its own with no CLI above
+ * it; this sink is its CLI's. */
+static void explain_to_fd(const char *topic, const char *text, void *data)
+{
+    dprintf(*(int *)data, "[%s] %s\n", topic, text);
+}
+
 static void __attribute__((noreturn))
 monitor_main(struct lb_store *s, struct lb_container *c, int status_fd)
 {
     struct lb_error *e = NULL;
-    int keep[3] = {s->root_fd, status_fd, s->tmp_lock_fd};
-    qsort(keep, 3, sizeof(int), cmp_int);
-    close_fds_but(keep, 3);
+    static int explain_fd = -1;
+    if (lb_explain_enabled()) {
+        explain_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+        lb_explain_set_sink(explain_fd >= 0 ? explain_to_fd : NULL, &explain_fd);
+    }
+    int keep[4] = {s->root_fd, status_fd, s->tmp_lock_fd, explain_fd};
+    qsort(keep, 4, sizeof(int), cmp_int);
+    close_fds_but(keep, 4);
+    lb_explain("monitor", "pid %d watches container %.12s: its own session, subreaper of the "
+               "container's process, holder of its output pipes",
+               (int)getpid(), c->id);
     int devnull = open("/dev/null", O_RDWR);
     if (devnull >= 0) {
         dup2(devnull, 0);
@@ -863,6 +880,11 @@ monitor_main(struct lb_store *s, struct lb_container *c, int status_fd)
         report_error(status_fd, code, e);
         _exit(1);
     }
+    lb_explain("monitor", "the container's output goes to containers/%.12s…/" LB_LOG_FILE
+               "; layerbox returns, the monitor stays", c->id);
+    lb_explain_set_sink(NULL, NULL);
+    if (explain_fd >= 0)
+        close(explain_fd);
     report(status_fd, "S", 1);
     close(status_fd);
 

@@ -191,3 +191,20 @@ no_leaks() { # ID
     assert_equal "$status" 0
     no_leaks "${id:0:12}"
 }
+
+@test "--explain run -d narrates the monitor's steps, then lets go of the caller's stderr" {
+    # A pipe that the monitor kept open would make this command substitution wait for the
+    # container (100 s); the caller must get EOF as soon as run -d returns.
+    output=$(timeout 20 "$LAYERBOX" --root "$LB_ROOT" --explain run -d "$BUSYBOX" sleep 100 2>&1)
+    local out=$output id
+    id=$(printf '%s\n' "$out" | grep -E '^[0-9a-f]{64}$')
+    [ "$(state_of "$id" Status)" = running ]
+    local monitor pid
+    monitor=$(printf '%s\n' "$out" | sed -n 's/^\[monitor\] pid \([0-9]*\) watches container .*/\1/p')
+    pid=$(printf '%s\n' "$out" | sed -n 's/^\[process\] cloned pid \([0-9]*\) into new namespaces.*/\1/p')
+    [ -n "$monitor" ] && [ -n "$pid" ]
+    assert_equal "$pid" "$(state_of "$id" Pid)"
+    assert_equal "$monitor" "$(awk '/^PPid:/ {print $2}' "/proc/$pid/status")"
+    assert_output_contains "[mount] overlay lowerdir="
+    assert_output_contains "[container] ${id:0:12} started under its monitor"
+}
