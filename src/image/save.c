@@ -10,7 +10,7 @@
  * blob is copied byte for byte, so every tool computes the same image ID.
  * The tar is deterministic: fixed entry order, mtime 0, owner 0:0, modes 0644/0755.
  *
- * Sits on libarchive (tar writer), image/store (blobs), image/reference and archive.c.
+ * Sits on layer/tar.h (the tar writer), image/store (blobs), image/reference and archive.c.
  * Interface: lb_archive_save
  */
 #include "image/archive.h"
@@ -23,9 +23,8 @@
 #include "image/archive_internal.h"
 #include "image/image.h"
 #include "image/reference.h"
+#include "layer/tar.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,7 +33,7 @@
 struct saver {
     struct lb_store *s;
     enum lb_archive_format fmt;
-    struct archive *a;
+    struct lb_tar_writer tar;
     struct lb_digest *written; /* blobs already in the archive: shared layers are written once */
     size_t n_written;
     json_t *index;  /* index.json's manifests list */
@@ -49,50 +48,26 @@ struct save_item {
     char **names; /* full references */
 };
 
-static int tar_fail(struct saver *sv, const char *what, struct lb_error **err)
-{
-    int code = archive_errno(sv->a);
-    return lb_error_set(err, code > 0 ? code : 0, "writing %s to the archive failed: %s", what,
-                        archive_error_string(sv->a) ? archive_error_string(sv->a) : "?");
-}
-
 static int put_header(struct saver *sv, const char *name, mode_t type, int64_t size,
                       struct lb_error **err)
 {
-    struct archive_entry *e = archive_entry_new();
-    if (e == NULL)
-        lb_oom();
-    archive_entry_set_pathname(e, name);
-    archive_entry_set_filetype(e, type);
-    archive_entry_set_perm(e, type == AE_IFDIR ? 0755 : 0644);
-    archive_entry_set_size(e, type == AE_IFDIR ? 0 : size);
-    archive_entry_set_mtime(e, 0, 0);
-    archive_entry_set_uid(e, 0);
-    archive_entry_set_gid(e, 0);
-    int r = archive_write_header(sv->a, e);
-    archive_entry_free(e);
-    return r == ARCHIVE_OK ? 0 : tar_fail(sv, name, err);
+    struct lb_tar_header h = {
+        .path = name,
+        .mode = type | (type == S_IFDIR ? 0755 : 0644),
+        .size = type == S_IFDIR ? 0 : size,
+    };
+    return lb_tar_write_header(&sv->tar, &h, err);
 }
 
-static int put_data(struct saver *sv, const void *data, size_t len, const char *name,
-                    struct lb_error **err)
+static int put_data(struct saver *sv, const void *data, size_t len, struct lb_error **err)
 {
-    const char *p = data;
-    while (len > 0) {
-        la_ssize_t n = archive_write_data(sv->a, p, len);
-        if (n <= 0)
-            return tar_fail(sv, name, err);
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return lb_tar_write_data(&sv->tar, data, len, err);
 }
 
 static int put_buffer(struct saver *sv, const char *name, const char *data, struct lb_error **err)
 {
     size_t len = strlen(data);
-    if (put_header(sv, name, AE_IFREG, (int64_t)len, err) < 0 ||
-        put_data(sv, data, len, name, err) < 0)
+    if (put_header(sv, name, S_IFREG, (int64_t)len, err) < 0 || put_data(sv, data, len, err) < 0)
         return -1;
     return 0;
 }
@@ -131,7 +106,7 @@ static int put_store_blob(struct saver *sv, const struct lb_digest *d, int64_t *
     if (was_written(sv, d))
         return 0;
     _cleanup_free_ char *name = blob_name(d);
-    if (put_header(sv, name, AE_IFREG, (int64_t)st.st_size, err) < 0)
+    if (put_header(sv, name, S_IFREG, (int64_t)st.st_size, err) < 0)
         return -1;
     int64_t left = (int64_t)st.st_size;
     while (left > 0) {
@@ -141,7 +116,7 @@ static int put_store_blob(struct saver *sv, const struct lb_digest *d, int64_t *
             return lb_error_wrap(err, "reading blob %s", d->str);
         if (n == 0)
             return lb_error_set(err, 0, "blob %s shrank while it was being saved", d->str);
-        if (put_data(sv, sv->buf, (size_t)n, name, err) < 0)
+        if (put_data(sv, sv->buf, (size_t)n, err) < 0)
             return -1;
         left -= n;
     }
@@ -180,7 +155,7 @@ static int tar_sink(void *data, const void *buf, size_t len, struct lb_error **e
     if ((int64_t)len > t->left)
         return lb_error_set(err, 0, "%s changed while it was being saved", t->name);
     t->left -= (int64_t)len;
-    return put_data(t->sv, buf, len, t->name, err);
+    return put_data(t->sv, buf, len, err);
 }
 
 /* A layer as docker wants it: an uncompressed tar named by its DiffID. *size gets its size. */
@@ -217,7 +192,7 @@ static int put_plain_layer(struct saver *sv, const struct lb_layer_info *l, int6
     if (lseek(fd, 0, SEEK_SET) < 0)
         return lb_error_set(err, errno, "cannot rewind %s", what);
     _cleanup_free_ char *name = blob_name(&l->diff_id);
-    if (put_header(sv, name, AE_IFREG, c.bytes, err) < 0)
+    if (put_header(sv, name, S_IFREG, c.bytes, err) < 0)
         return -1;
     struct tar_sink t = {.sv = sv, .name = name, .left = c.bytes};
     if (lb_decompress_fd(fd, tar_sink, &t, what, err) < 0)
@@ -391,8 +366,8 @@ static struct save_item *group(struct lb_image *const *imgs, char *const *args, 
 
 static int save_all(struct saver *sv, struct save_item *items, size_t n, struct lb_error **err)
 {
-    if (put_header(sv, "blobs/", AE_IFDIR, 0, err) < 0 ||
-        put_header(sv, "blobs/sha256/", AE_IFDIR, 0, err) < 0)
+    if (put_header(sv, "blobs/", S_IFDIR, 0, err) < 0 ||
+        put_header(sv, "blobs/sha256/", S_IFDIR, 0, err) < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
         int r = sv->fmt == LB_ARCHIVE_DOCKER ? save_docker_image(sv, &items[i], err)
@@ -426,16 +401,11 @@ int lb_archive_save(struct lb_store *s, struct lb_image *const *imgs, char *cons
     if (n == 0)
         return lb_error_setk(err, LB_EKIND_USAGE, 0, "no image to save");
     struct saver sv = {.s = s, .fmt = format};
-    sv.a = archive_write_new();
-    if (sv.a == NULL)
-        lb_oom();
-    archive_write_set_format_pax_restricted(sv.a);
-    archive_write_add_filter_none(sv.a);
-    archive_write_set_bytes_in_last_block(sv.a, 1); /* no padding to 10 KiB, as Go's tar */
-    if (archive_write_open_fd(sv.a, out_fd) != ARCHIVE_OK) {
-        int rc = tar_fail(&sv, "the header", err);
-        archive_write_free(sv.a);
-        return rc;
+    const char *what =
+        format == LB_ARCHIVE_DOCKER ? "a docker-archive (docker 25 layout)" : "an OCI archive";
+    if (lb_tar_writer_init(&sv.tar, out_fd, "archive", err) < 0) {
+        lb_tar_writer_release(&sv.tar);
+        return lb_error_wrap(err, "writing %s", what);
     }
     sv.index = json_array();
     sv.docker = json_array();
@@ -444,14 +414,13 @@ int lb_archive_save(struct lb_store *s, struct lb_image *const *imgs, char *cons
     size_t count = 0;
     struct save_item *items = group(imgs, args, n, &count);
     lb_explain("save", "writing %zu image%s as %s: blobs/sha256/<digest> files, then index.json%s",
-               count, count == 1 ? "" : "s",
-               format == LB_ARCHIVE_DOCKER ? "a docker-archive (docker 25 layout)"
-                                           : "an OCI archive",
+               count, count == 1 ? "" : "s", what,
                format == LB_ARCHIVE_DOCKER ? ", manifest.json and repositories" : "");
     int rc = save_all(&sv, items, count, err);
-    if (archive_write_close(sv.a) != ARCHIVE_OK && rc == 0)
-        rc = tar_fail(&sv, "the end", err);
-    archive_write_free(sv.a);
+    /* After a failure the tar stays unfinished: nothing tidy is appended to half an archive. */
+    if (rc == 0)
+        rc = lb_tar_finish(&sv.tar, err);
+    lb_tar_writer_release(&sv.tar);
     for (size_t i = 0; i < count; i++)
         lb_strv_free(items[i].names);
     free(items);

@@ -9,10 +9,10 @@
  *
  * Determinism (the same tree gives the same bytes, so the same DiffID): depth-first walk with
  * siblings sorted bytewise, mtimes truncated to seconds, no atime/ctime, numeric owners only,
- * xattrs sorted, pax headers only where ustar cannot say it (libarchive's "restricted pax"), no
- * padding after the end-of-archive blocks. Inode numbers and creation order never show.
+ * xattrs sorted, pax headers only where ustar cannot say it (see layer/tar.h), no padding after
+ * the end-of-archive blocks. Inode numbers and creation order never show.
  *
- * Sits on: libarchive (tar writer), core/fs.h. Every file is opened relative to a directory fd
+ * Sits on: layer/tar.h (the tar writer), core/fs.h. Every file is opened relative to a directory fd
  * with O_NOFOLLOW, so a symlink in the tree is written as a symlink, never followed.
  *
  * Interface: lb_diff_overlay_upper; for diff_trees.c (diff_internal.h): lb_diff_xattrs_read,
@@ -26,13 +26,11 @@
 #include "core/cleanup.h"
 #include "core/fs.h"
 #include "core/util.h"
+#include "layer/tar.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <locale.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +39,6 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#define DIFF_COPY_BLOCK    (1U << 20) /* file contents are streamed in blocks of this size */
-#define DIFF_TAR_BLOCK     65536      /* libarchive's write size (no effect on the bytes written) */
 #define WH_PREFIX          ".wh."
 #define WH_OPAQUE          ".wh..wh..opq"
 #define OVL_XATTR_PREFIX   "trusted.overlay."
@@ -275,93 +271,28 @@ void lb_diff_path_pop(struct lb_diff_writer *w, size_t old)
     w->path.buf[old] = '\0';
 }
 
-static int tar_error(struct lb_diff_writer *w, const char *path, struct lb_error **err)
-{
-    const char *msg = archive_error_string(w->a);
-    return lb_error_set(err, archive_errno(w->a), "cannot write '%s' into the layer tar: %s", path,
-                        msg ? msg : "unknown libarchive error");
-}
-
-/* Our own output callback rather than archive_write_open_fd: after a failure, closing the
- * archive (which libarchive needs to free its buffers) must not append a tidy end-of-archive to
- * a half-written layer. */
-static la_ssize_t tar_out(struct archive *a, void *data, const void *buf, size_t len)
-{
-    struct lb_diff_writer *w = data;
-    if (w->failed)
-        return (la_ssize_t)len;
-    for (size_t done = 0; done < len;) {
-        ssize_t n = write(w->out_fd, (const char *)buf + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            archive_set_error(a, errno, "write failed");
-            return -1;
-        }
-        done += (size_t)n;
-    }
-    return (la_ssize_t)len;
-}
-
 int lb_diff_writer_open(struct lb_diff_writer *w, int out_fd, struct lb_error **err)
 {
     memset(w, 0, sizeof(*w));
-    w->out_fd = out_fd;
-    /* libarchive converts names through the locale's charset: with a fixed UTF-8 one (for this
-     * thread only, until lb_diff_writer_release), a UTF-8 name is written as is in a pax "path"
-     * record as docker writes it, a name that is not UTF-8 as raw bytes with hdrcharset=BINARY, and
-     * an ASCII name needs no pax header at all, whatever locale the caller runs in. */
-    w->loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-    if (w->loc != (locale_t)0)
-        w->old_loc = uselocale(w->loc);
-    int fl = fcntl(out_fd, F_GETFL);
-    if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY)
-        return lb_error_set(err, fl < 0 ? errno : EBADF, "cannot write the layer tar to fd %d",
-                            out_fd);
-    w->a = archive_write_new();
-    if (w->a == NULL)
-        lb_oom();
-    /* xattrs only as SCHILY.xattr.* (what docker, GNU tar and containerd read). */
-    if (archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
-        archive_write_set_format_option(w->a, "pax", "xattrheader", "SCHILY") != ARCHIVE_OK ||
-        archive_write_set_bytes_per_block(w->a, DIFF_TAR_BLOCK) != ARCHIVE_OK ||
-        archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK ||
-        archive_write_open(w->a, w, NULL, tar_out, NULL) != ARCHIVE_OK)
-        return lb_error_set(err, archive_errno(w->a), "cannot set up the tar writer: %s",
-                            archive_error_string(w->a));
-    w->buf = lb_xmalloc(DIFF_COPY_BLOCK);
-    return 0;
+    /* Names go into the tar as the bytes on disk whatever the caller's locale: a UTF-8 name in a
+     * pax "path" record as docker writes it, a name that is not UTF-8 flagged hdrcharset=BINARY,
+     * an ASCII name that fits with no pax header at all (layer/tar.h). */
+    return lb_tar_writer_init(&w->tar, out_fd, "layer tar", err);
 }
 
 void lb_diff_writer_release(struct lb_diff_writer *w)
 {
-    if (w->a) {
-        w->failed = true;
-        archive_write_close(w->a); /* frees libarchive's buffers; writes nothing more */
-        archive_write_free(w->a);
-    }
-    free(w->buf);
+    lb_tar_writer_release(&w->tar); /* writes nothing: an unfinished tar stays unfinished */
     lb_strbuf_release(&w->path);
     for (size_t i = 0; i < w->link_cap; i++)
         free(w->links[i].path);
     free(w->links);
     free(w->lv);
-    if (w->loc != (locale_t)0) {
-        uselocale(w->old_loc);
-        freelocale(w->loc);
-    }
 }
 
 int lb_diff_writer_finish(struct lb_diff_writer *w, struct lb_error **err)
 {
-    if (archive_write_close(w->a) != ARCHIVE_OK) {
-        const char *msg = archive_error_string(w->a);
-        return lb_error_set(err, archive_errno(w->a), "cannot finish the layer tar: %s",
-                            msg ? msg : "unknown libarchive error");
-    }
-    archive_write_free(w->a);
-    w->a = NULL;
-    return 0;
+    return lb_tar_finish(&w->tar, err);
 }
 
 static size_t link_hash(dev_t dev, ino_t ino)
@@ -402,33 +333,25 @@ static const char *link_seen(struct lb_diff_writer *w, const struct stat *st, co
 
 static int put_header(struct lb_diff_writer *w, const struct hdr *h, struct lb_error **err)
 {
-    struct archive_entry *e = archive_entry_new();
-    if (e == NULL)
-        lb_oom();
-    archive_entry_copy_pathname(e, h->path);
-    archive_entry_set_filetype(e, h->mode & S_IFMT); /* AE_IF* are the S_IF* values on Linux */
-    archive_entry_set_perm(e, h->mode & 07777);
-    archive_entry_set_uid(e, h->uid);
-    archive_entry_set_gid(e, h->gid);
-    archive_entry_set_mtime(e, h->mtime, 0);
-    archive_entry_set_size(e, h->size);
-    if (S_ISCHR(h->mode) || S_ISBLK(h->mode)) {
-        archive_entry_set_rdevmajor(e, major(h->rdev));
-        archive_entry_set_rdevminor(e, minor(h->rdev));
-    }
-    if (h->symlink)
-        archive_entry_copy_symlink(e, h->symlink);
-    if (h->hardlink)
-        archive_entry_copy_hardlink(e, h->hardlink);
-    /* libarchive writes xattrs in the reverse order of adding them. */
-    for (size_t i = h->xa ? h->xa->n : 0; i-- > 0;)
-        archive_entry_xattr_add_entry(e, h->xa->v[i].name, h->xa->v[i].value, h->xa->v[i].size);
-    /* ARCHIVE_WARN is the pax writer's "name is not UTF-8, written as raw bytes" (see
-     * lb_diff_writer_open): the bytes are still exactly the name on disk. */
-    int r = archive_write_header(w->a, e);
-    archive_entry_free(e);
-    if (r < ARCHIVE_WARN)
-        return tar_error(w, h->path, err);
+    size_t n = h->xa ? h->xa->n : 0;
+    _cleanup_free_ struct lb_tar_xattr *xv = n ? lb_xmalloc(n * sizeof(*xv)) : NULL;
+    for (size_t i = 0; i < n; i++)
+        xv[i] = (struct lb_tar_xattr){h->xa->v[i].name, h->xa->v[i].value, h->xa->v[i].size};
+    struct lb_tar_header th = {
+        .path = h->path,
+        .mode = h->mode,
+        .uid = h->uid,
+        .gid = h->gid,
+        .mtime = h->mtime,
+        .size = h->size,
+        .rdev = h->rdev,
+        .linkname = h->hardlink ? h->hardlink : h->symlink,
+        .hardlink = h->hardlink != NULL,
+        .xattrs = xv,
+        .n_xattrs = n,
+    };
+    if (lb_tar_write_header(&w->tar, &th, err) < 0)
+        return -1;
     w->st.entries++;
     return 0;
 }
@@ -445,22 +368,9 @@ static void hdr_from_stat(struct hdr *h, const char *path, const struct stat *st
 
 static int copy_content(struct lb_diff_writer *w, int fd, off_t size, struct lb_error **err)
 {
-    const char *path = lb_diff_path(w);
-    while (size > 0) {
-        size_t want = size < (off_t)DIFF_COPY_BLOCK ? (size_t)size : DIFF_COPY_BLOCK;
-        ssize_t n = read(fd, w->buf, want);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return lb_error_set(err, errno, "cannot read '%s'", path);
-        if (n == 0)
-            return lb_error_set(err, 0, "'%s' shrank while it was being read", path);
-        la_ssize_t wr = archive_write_data(w->a, w->buf, (size_t)n);
-        if (wr != n)
-            return tar_error(w, path, err);
-        size -= n;
-        w->st.bytes += (uint64_t)n;
-    }
+    if (lb_tar_write_file(&w->tar, fd, size, err) < 0)
+        return -1;
+    w->st.bytes += (uint64_t)size;
     return 0;
 }
 

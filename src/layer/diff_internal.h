@@ -11,7 +11,6 @@
 #ifndef LB_LAYER_DIFF_INTERNAL_H
 #define LB_LAYER_DIFF_INTERNAL_H
 
-#include <locale.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
@@ -20,8 +19,7 @@
 #include "core/error.h"
 #include "core/util.h"
 #include "layer/diff.h"
-
-struct archive;
+#include "layer/tar.h"
 
 /* ---- extended attributes ---- */
 
@@ -69,11 +67,7 @@ struct lb_diff_link_slot;
 struct lb_diff_level; /* lb_diff_trees' stack of directories not written yet */
 
 struct lb_diff_writer {
-    struct archive *a;
-    int out_fd;
-    bool failed; /* after an error, libarchive's last bytes go nowhere */
-    locale_t loc, old_loc;
-    char *buf;             /* DIFF_COPY_BLOCK bytes */
+    struct lb_tar_writer tar;
     struct lb_strbuf path; /* the entry being looked at, relative, no leading "./" */
     struct lb_diff_link_slot *links;
     size_t nlinks, link_cap; /* open addressing, link_cap a power of two */
@@ -82,8 +76,8 @@ struct lb_diff_writer {
     size_t depth, lv_cap;
 };
 
-/* Start a tar on out_fd (see diff.h for its shape). Switches this thread to a UTF-8 locale until
- * lb_diff_writer_release, which must be called whatever open returned. */
+/* Start a tar on out_fd (see diff.h for its shape). lb_diff_writer_release must be called
+ * whatever open returned. */
 int lb_diff_writer_open(struct lb_diff_writer *w, int out_fd, struct lb_error **err);
 /* Write the end of the archive. Without it, release leaves the tar unfinished. */
 int lb_diff_writer_finish(struct lb_diff_writer *w, struct lb_error **err);
