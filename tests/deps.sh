@@ -28,6 +28,9 @@ done
 # Build: compiler, pkg-config and the -dev packages of every library in the Makefile's PKGS.
 BUILD_PKGS="build-essential clang pkg-config libarchive-dev zlib1g-dev libzstd-dev libcap-dev libjansson-dev libssl-dev
     libcurl4-openssl-dev"
+# The static archives libarchive's own objects need (the Makefile links LINK=static by default);
+# Debian's libarchive-dev does not depend on them.
+BUILD_PKGS="$BUILD_PKGS libacl1-dev nettle-dev liblzma-dev liblz4-dev libbz2-dev"
 # Test: unit (cmocka), CLI (bats), coverage, memcheck, format, archives, the static busybox the
 # fixtures are made of, curl and jq for the registry tests.
 TEST_PKGS="libcmocka-dev bats lcov valgrind clang-format zstd gzip tar libarchive-tools
