@@ -28,18 +28,28 @@ static const char start_usage[] =
 static int start_one(struct lb_store *s, const char *arg, int *code, struct lb_error **err)
 {
     *code = 125;
-    struct lb_container *c = lb_container_resolve(s, arg, err);
-    if (c == NULL)
+    /* Resolve and load under the lock: a concurrent rm -f may be half-way through the record
+     * (state.json gone, config.json still there). Not held across the fork of the monitor,
+     * which takes it itself. */
+    if (lb_store_lock(s, err) < 0)
         return -1;
+    struct lb_container *c = lb_container_resolve(s, arg, err);
     struct lb_transition t;
     int rc = -1;
-    if (lb_container_check(s, c, err) < 0 ||
-        lb_state_transition(&t, c->state.status, LB_EVENT_START, c->name, err) < 0)
+    if (c == NULL || lb_container_check(s, c, err) < 0 ||
+        lb_state_transition(&t, c->state.status, LB_EVENT_START, c->name, err) < 0) {
+        lb_store_unlock(s);
         goto out;
+    }
+    lb_store_unlock(s);
     if (t.step == LB_STEP_NONE) /* already running: docker's "not modified" */
         rc = 0;
-    else
-        rc = lb_lifecycle_start_detached(s, c, code, err);
+    else if ((rc = lb_lifecycle_start_detached(s, c, code, err)) < 0 &&
+             (*err)->kind == LB_EKIND_CONFLICT) {
+        /* a concurrent start ran it first: "not modified" too */
+        lb_error_clear(err);
+        rc = 0;
+    }
 out:
     lb_container_free(c);
     return rc;

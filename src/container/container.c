@@ -594,11 +594,18 @@ static int open_record(struct lb_store *s, const char *id, struct lb_error **err
  * (LB_VOLATILE), so a crash may leave it empty on a file system that does not order data before
  * a rename; the process it named did not survive the crash either. A missing one is an error: it
  * is what a removal interrupted half-way leaves (rm -f finishes it). */
-static json_t *load_state_json(int record_fd, struct lb_error **err)
+static json_t *load_state_json(int record_fd, const char *id, bool *gone, struct lb_error **err)
 {
     struct stat st;
-    if (fstatat(record_fd, "state.json", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-        st.st_size == 0) {
+    if (fstatat(record_fd, "state.json", &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
+        /* config.json without state.json is only ever a removal under way (create writes
+         * state.json first, in a staging directory; rm takes config.json last): read without
+         * the store lock (ps, inspect, logs), it is a container that is going, not a corrupt one. */
+        *gone = true;
+        not_found(err, id);
+        return NULL;
+    }
+    if (S_ISREG(st.st_mode) && st.st_size == 0) {
         lb_explain("container", "empty state.json (lost in a crash?): the container is Created");
         return state_to_json(&(struct lb_container_state){.status = LB_STATE_CREATED});
     }
@@ -611,7 +618,10 @@ static int read_state(struct lb_store *s, const char *id, struct lb_container_st
     _cleanup_close_ int fd = open_record(s, id, err);
     if (fd < 0)
         return -1;
-    _cleanup_json_ json_t *j = load_state_json(fd, err);
+    bool gone = false;
+    _cleanup_json_ json_t *j = load_state_json(fd, id, &gone, err);
+    if (j == NULL && gone)
+        return -1;
     if (j == NULL || state_from_json(st, j, err) < 0)
         return lb_error_wrap(err, "corrupt state.json of container '%.12s'", id);
     return 0;
@@ -633,7 +643,10 @@ struct lb_container *lb_container_load(struct lb_store *s, const char *id, struc
         lb_error_wrap(err, "corrupt config.json of container '%.12s'", id);
         return NULL;
     }
-    _cleanup_json_ json_t *state = load_state_json(fd, err);
+    bool gone = false;
+    _cleanup_json_ json_t *state = load_state_json(fd, id, &gone, err);
+    if (state == NULL && gone)
+        return NULL;
     if (state == NULL) {
         lb_error_wrap(err, "corrupt state.json of container '%.12s'", id);
         return NULL;

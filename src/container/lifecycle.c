@@ -437,13 +437,25 @@ out:
 
 /* --- start in the foreground ------------------------------------------------------------- */
 
+/* Re-read c's record under the lock: another command may have changed it (a concurrent start
+ * ran it) or removed it (rm -f) since c was loaded; then "no such container". */
+static int refresh_locked(struct lb_store *s, struct lb_container *c, struct lb_error **err)
+{
+    struct lb_container *now = lb_container_load(s, c->id, err);
+    if (now == NULL)
+        return -1;
+    c->state = now->state;
+    lb_container_free(now);
+    return 0;
+}
+
 /* Everything start needs between taking the lock and starting the process. */
 static int start_locked(struct lb_store *s, struct lb_container *c, struct rootfs *r,
                         const struct lb_process_opts *popts, struct lb_process *proc,
                         struct lb_error **err)
 {
     struct lb_transition t;
-    if (lb_container_check(s, c, err) < 0 ||
+    if (refresh_locked(s, c, err) < 0 || lb_container_check(s, c, err) < 0 ||
         lb_state_transition(&t, c->state.status, LB_EVENT_START, c->name, err) < 0)
         return -1;
     struct lb_container_state before = c->state;
@@ -854,21 +866,25 @@ monitor_main(struct lb_store *s, struct lb_container *c, int status_fd)
         report_error(status_fd, 125, e);
         _exit(1);
     }
-    log_fd = openat(s->root_fd, logrel, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (log_fd < 0) {
-        lb_error_set(&e, errno, "cannot open '%s/%s'", s->root, logrel);
-        report_error(status_fd, 125, e);
-        _exit(1);
-    }
     struct lb_process_opts po = LB_PROCESS_OPTS_INIT;
     po.stdin_fd = 0;
     po.stdout_fd = outp[1];
     po.stderr_fd = errp[1];
     struct rootfs r = {0};
     struct lb_process proc = {0};
+    /* The log is created under the lock, once the record is known to exist: created before,
+     * it could land in a record that a concurrent rm -f is removing (its rmdir then fails and
+     * the start goes on in a record without config.json, invisible to ps). */
     int rc = lb_store_lock(s, &e);
     if (rc == 0) {
-        rc = start_locked(s, c, &r, &po, &proc, &e);
+        rc = refresh_locked(s, c, &e);
+        if (rc == 0) {
+            log_fd = openat(s->root_fd, logrel, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+            if (log_fd < 0)
+                rc = lb_error_set(&e, errno, "cannot open '%s/%s'", s->root, logrel);
+        }
+        if (rc == 0)
+            rc = start_locked(s, c, &r, &po, &proc, &e);
         lb_store_unlock(s);
     }
     close(outp[1]);
