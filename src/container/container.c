@@ -424,8 +424,21 @@ static int name_conflict(struct lb_error **err, const char *name, const char *ow
                          name, owner);
 }
 
-/* Remove staging directories a crashed create left behind. Caller holds the store lock, so no
- * create is in progress: every .tmp- entry is a leftover. */
+/* A record whose config.json is empty: what a crash leaves of a --rm container's record, which
+ * is written without fsync (create_locked). */
+static bool is_crashed_volatile_record(int containers_fd, const char *name)
+{
+    if (strlen(name) != LB_CONTAINER_ID_LEN || !lb_is_lower_hex(name, LB_CONTAINER_ID_LEN))
+        return false;
+    _cleanup_free_ char *rel = lb_path_join(name, "config.json");
+    struct stat st;
+    return fstatat(containers_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+           st.st_size == 0;
+}
+
+/* Remove staging directories a crashed create left behind, and the records of --rm containers a
+ * crash emptied. Caller holds the store lock, so no create is in progress: every .tmp- entry is a
+ * leftover. */
 static void clean_staging(struct lb_store *s)
 {
     int fd = openat(s->root_fd, CONTAINERS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -437,12 +450,15 @@ static void clean_staging(struct lb_store *s)
     }
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
-        if (!lb_str_has_prefix(de->d_name, TMP_PREFIX))
+        if (!lb_str_has_prefix(de->d_name, TMP_PREFIX) &&
+            !is_crashed_volatile_record(dirfd(d), de->d_name))
             continue;
         struct lb_error *e = NULL;
         lb_rm_tree_at(dirfd(d), de->d_name, &e);
         lb_error_free(e);
-        lb_explain("container", "removed leftover staging entry " CONTAINERS_DIR "/%s", de->d_name);
+        lb_explain("container", "removed leftover %s " CONTAINERS_DIR "/%s",
+                   de->d_name[0] == '.' ? "staging entry" : "record emptied by a crash",
+                   de->d_name);
     }
     closedir(d);
 }
@@ -521,9 +537,13 @@ static struct lb_container *create_locked(struct lb_store *s, const struct lb_co
     struct lb_container *c = NULL;
     /* Three fsyncs make the record durable: config.json, the staging directory (after both
      * entries exist) and containers/ (the rename). state.json is volatile, as every later state
-     * (see save_state_locked): a crash may leave it empty, which reads as Created. */
+     * (see save_state_locked): a crash may leave it empty, which reads as Created. A --rm
+     * container is disposable, removed when it exits: its record need not survive a crash, so
+     * none of the three (what a crash can leave, an empty config.json, is no container:
+     * lb_container_load, clean_staging). */
+    enum lb_durability durability = spec->auto_remove ? LB_VOLATILE : LB_DURABLE;
     if (lb_json_replace_at(s->root_fd, state_rel, state, LB_VOLATILE, err) < 0 ||
-        lb_json_write_at(s->root_fd, config_rel, config, err) < 0)
+        lb_json_replace_at(s->root_fd, config_rel, config, durability, err) < 0)
         goto fail;
     /* Parse back what was written: create returns exactly what load will see. */
     c = record_from_json(id, config, state, err);
@@ -533,7 +553,7 @@ static struct lb_container *create_locked(struct lb_store *s, const struct lb_co
         lb_error_set(err, errno, "cannot rename '%s' to '%s'", stage, final);
         goto fail;
     }
-    if (lb_fsync_dir_at(s->root_fd, CONTAINERS_DIR, err) < 0)
+    if (durability == LB_DURABLE && lb_fsync_dir_at(s->root_fd, CONTAINERS_DIR, err) < 0)
         goto fail_published;
     lb_explain("container", "created record " CONTAINERS_DIR "/%.12s… (name %s, image %.19s)", id,
                name, spec->image_id->str);
@@ -633,8 +653,11 @@ struct lb_container *lb_container_load(struct lb_store *s, const char *id, struc
     if (fd < 0)
         return NULL;
     /* No config.json: a removal that got to its very end (config.json goes last), or never
-     * finished; either way there is no container here any more. */
-    if (!lb_path_exists_at(fd, "config.json")) {
+     * finished; either way there is no container here any more. An empty one: a --rm
+     * container's record emptied by a crash (create_locked), no container either. */
+    struct stat cst;
+    if (fstatat(fd, "config.json", &cst, AT_SYMLINK_NOFOLLOW) < 0 ||
+        (S_ISREG(cst.st_mode) && cst.st_size == 0)) {
         not_found(err, id);
         return NULL;
     }

@@ -282,6 +282,49 @@ static void test_container__create_removes_leftover_staging(void **state)
     lb_container_free(c);
 }
 
+/* A --rm container's record is written without fsync: a crash can leave its config.json empty.
+ * Such a record is no container (load, list) and the next create removes it; a durable record
+ * with an empty state.json is left alone. */
+static void test_container__an_rm_record_emptied_by_a_crash_is_no_container(void **state)
+{
+    struct fixture *f = *state;
+    struct lb_container_spec spec = {.name = "eph",
+                                     .image_id = &f->image,
+                                     .image = "busybox",
+                                     .path = "sh",
+                                     .stop_timeout = -1,
+                                     .auto_remove = true};
+    struct lb_error *err = NULL;
+    struct lb_container *c = lb_container_create(&f->store, &spec, &err);
+    assert_non_null(c);
+    json_t *config = load_record_file(f, c->id, "config.json");
+    assert_true(json_is_true(json_object_get(config, "AutoRemove")));
+    json_decref(config);
+    struct lb_container *keep = create_named(f, "keep");
+
+    write_record_file(f, c->id, "config.json", "");
+    assert_null(lb_container_load(&f->store, c->id, &err));
+    assert_int_equal(err->kind, LB_EKIND_NOT_FOUND);
+    lb_error_clear(&err);
+    struct lb_container **v = NULL;
+    size_t n = 0;
+    assert_int_equal(lb_container_list(&f->store, &v, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(v[0]->name, "keep");
+    lb_container_list_free(v, n);
+    assert_int_equal(count_records(f), 2);
+
+    /* its name is free again, and creating removes the leftover */
+    struct lb_container *again = create_named(f, "eph");
+    char *rel = lb_xasprintf("containers/%s", c->id);
+    assert_false(lb_path_exists_at(f->store.root_fd, rel));
+    free(rel);
+    assert_int_equal(count_records(f), 2);
+    lb_container_free(again);
+    lb_container_free(keep);
+    lb_container_free(c);
+}
+
 /* 20 processes race to create the same --name: the store lock lets exactly one win. */
 static void test_container__twenty_concurrent_creates_of_one_name_give_one_success(void **state)
 {
@@ -1189,6 +1232,7 @@ LB_UNIT_MAIN(T(test_container__create_writes_config_and_state_atomically),
              T(test_container__concurrent_creates_without_names_all_get_distinct_names),
              T(test_container__load_reports_missing_records_as_not_found),
              T(test_container__load_takes_an_empty_state_as_created),
+             T(test_container__an_rm_record_emptied_by_a_crash_is_no_container),
              T(test_container__load_rejects_corrupt_files),
              T(test_container__list_is_newest_first_and_skips_broken_records),
              T(test_container__resolves_id_then_name_then_unique_prefix),
