@@ -52,6 +52,14 @@ median_ms() {
     sed -n 's/.*"median": *\([0-9.e+-]*\).*/\1/p' "$B/hf.json" | head -n 1 | awk '{ printf "%.2f\n", $1 * 1000 }'
 }
 
+# pooled_median_ms FILE: the median of the times (seconds, one per line) in FILE, in ms.
+pooled_median_ms() {
+    sort -g "$1" | awk '{ v[NR] = $1 }
+        END { if (NR == 0) { print "nan"; exit }
+              m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+              printf "%.2f\n", m * 1000 }'
+}
+
 # check WHAT CMD...: run CMD once before timing it, so a broken row says why instead of "nan".
 check() {
     what=$1
@@ -148,8 +156,22 @@ if "$LAYERBOX" create --help >/dev/null 2>&1; then
     fi
     # (hyperfine's prepare removes the checked container before the first run)
     if check "layerbox create" lb create $name "$IMG" /bin/true; then
-        t_small=$(median_ms "$prep" "$LAYERBOX --root $B/store create $name $IMG /bin/true")
-        t_big=$(median_ms "$prep" "$LAYERBOX --root $B/store create $name $BIG /bin/true")
+        # A create is ~4 ms, a third of it fsyncs whose latency drifts on a shared disk: all
+        # runs of one image, then all of the other, compare two moments more than two images.
+        # So ROUNDS alternating rounds of BENCH_RUNS each, and the median of the pooled times.
+        : >"$B/small.times"
+        : >"$B/big.times"
+        for r in $(seq "${CREATE_ROUNDS:-5}"); do
+            for which in small big; do
+                img=$IMG
+                [ "$which" = big ] && img=$BIG
+                hyperfine --style none --runs "$BENCH_RUNS" --warmup 1 --prepare "$prep" \
+                    --export-json "$B/hf.json" "$LAYERBOX --root $B/store create $name $img /bin/true" \
+                    >/dev/null 2>&1 && jq -r '.results[0].times[]' "$B/hf.json" >>"$B/$which.times"
+            done
+        done
+        t_small=$(pooled_median_ms "$B/small.times")
+        t_big=$(pooled_median_ms "$B/big.times")
         row "what" "median ms" "x 2 MB"
         row "layerbox create (2 MB image)" "$t_small" "1.00"
         row "layerbox create ($((files * kb / 1000)) MB image)" "$t_big" "$(ratio "$t_big" "$t_small")"
