@@ -227,6 +227,12 @@ int lb_cli_create_parse(struct lb_cli_create *c, int argc, char **argv, const ch
             lb_strv_push(&c->volumes, optarg);
             break;
         case 'w':
+            /* refused here, before anything is created, as docker refuses it */
+            if (optarg[0] != '\0' && optarg[0] != '/')
+                return lb_error_setk(err, LB_EKIND_USAGE, 0,
+                                     "the working directory '%s' is invalid, it needs to be an "
+                                     "absolute path",
+                                     optarg);
             o->workdir = optarg;
             break;
         case 'm':

@@ -156,5 +156,9 @@ box"
     assert_one_line_error "is already in use"
     must_fail -c 125 lb run
     assert_one_line_error "requires at least 1 argument"
+    must_fail -c 125 lb run -w relative "$BUSYBOX" pwd
+    assert_one_line_error "the working directory 'relative' is invalid, it needs to be an absolute path"
+    must_fail -c 125 lb create -w relative "$BUSYBOX" pwd
+    assert_one_line_error "needs to be an absolute path"
     assert_equal "$(store_snapshot "$LB_ROOT/containers")" "$before"
 }
