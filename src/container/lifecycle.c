@@ -188,6 +188,105 @@ static int rootfs_umount(struct lb_store *s, struct rootfs *r, struct lb_error *
     return r->driver->umount(&req, err);
 }
 
+/* --- the root seen from outside: export, cp, diff, commit ---------------------------------- */
+
+int lb_lifecycle_root_open(struct lb_store *s, struct lb_container *c,
+                           struct lb_container_root *out, struct lb_error **err)
+{
+    *out = (struct lb_container_root){.fd = -1, .store_ = s};
+    if (lb_store_lock(s, err) < 0)
+        return -1;
+    out->locked_ = true;
+    struct rootfs r;
+    int rc = -1;
+    if (lb_container_check(s, c, err) < 0 || rootfs_open(&r, s, c->id, &c->image_id, false, err) < 0)
+        goto fail;
+    bool vfs = driver_is_vfs(r.driver);
+    if (r.img == NULL && !vfs) {
+        lb_error_setk(err, LB_EKIND_NOT_FOUND, 0,
+                      "the image of container '%s' is gone: its layers cannot be mounted",
+                      c->name);
+        goto fail_r;
+    }
+    out->running = c->state.status == LB_STATE_RUNNING;
+    if (!out->running && !vfs) {
+        bool mounted = false;
+        if (lb_driver_is_mounted(r.driver, r.target, &mounted, err) < 0)
+            goto fail_r;
+        if (!mounted) {
+            if (rootfs_mount(s, &r, err) < 0)
+                goto fail_r;
+            out->mounted_ = true;
+            lb_explain("container", "mounted the root of stopped container %.12s for this command",
+                       c->id);
+        }
+    }
+    out->fd = open(r.target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (out->fd < 0) {
+        lb_error_set(err, errno, "cannot open '%s'", r.target);
+        goto fail_r;
+    }
+    out->path = lb_steal_pointer(&r.target);
+    if (!vfs)
+        out->upper = lb_steal_pointer(&r.upper);
+    if (r.img != NULL) {
+        out->layer_fds = lb_xmalloc((r.img->n_layers + 1) * sizeof(int));
+        for (size_t i = 0; i < r.img->n_layers; i++) {
+            _cleanup_free_ char *rel = lb_xasprintf("layers/%s/diff", r.chains[i].str + 7);
+            int fd = openat(s->root_fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (fd < 0) {
+                lb_error_set(err, errno, "cannot open '%s/%s'", s->root, rel);
+                goto fail_r;
+            }
+            out->layer_fds[out->n_layers++] = fd;
+        }
+    }
+    /* A running container's mount is its own: nobody else mounts it, and rm -f waits for the
+     * lock only to remove it; keep the lock only while we hold a mount of our own. */
+    if (out->running) {
+        lb_store_unlock(s);
+        out->locked_ = false;
+    }
+    rootfs_release(&r);
+    return 0;
+fail_r:
+    if (out->mounted_) {
+        struct lb_error *ue = NULL;
+        rootfs_umount(s, &r, &ue);
+        lb_error_free(ue);
+        out->mounted_ = false;
+    }
+    rootfs_release(&r);
+fail:
+    lb_lifecycle_root_release(out, NULL);
+    return rc;
+}
+
+int lb_lifecycle_root_release(struct lb_container_root *r, struct lb_error **err)
+{
+    int rc = 0;
+    if (r->fd >= 0)
+        close(r->fd);
+    for (size_t i = 0; i < r->n_layers; i++)
+        close(r->layer_fds[i]);
+    free(r->layer_fds);
+    if (r->mounted_) {
+        const struct lb_driver *d = NULL;
+        if (lb_store_driver(r->store_, &d, err) < 0 || d->umount(&(struct lb_mount_request){
+                                                              .root_fd = r->store_->root_fd,
+                                                              .root = r->store_->root,
+                                                              .target = r->path},
+                                                          err) < 0)
+            rc = -1;
+    }
+    if (r->locked_)
+        lb_store_unlock(r->store_);
+    free(r->path);
+    free(r->upper);
+    *r = (struct lb_container_root){.fd = -1};
+    return rc;
+}
+
 /* --- cgroups.json: the groups of the running process -------------------------------------- */
 
 static char *record_rel(const char *id, const char *file)

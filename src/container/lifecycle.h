@@ -127,4 +127,30 @@ int lb_lifecycle_argv(char ***argv_out, const json_t *image_config, const struct
  * layers' diff/ directories top first (empty when the image cannot be loaded). New reference. */
 json_t *lb_lifecycle_inspect_json(struct lb_store *s, const struct lb_container *c);
 
+/* A container's file system seen from outside, for the commands that read or write it without
+ * running anything in it (export, cp, diff, commit). */
+struct lb_container_root {
+    int fd;              /* O_DIRECTORY fd of the merged root: the container's "/" */
+    char *path;          /* its path: ROOT/containers/<id>/rootfs */
+    char *upper;         /* the writable layer alone (overlay's upper dir), NULL with vfs */
+    int *layer_fds;      /* the image's layers' diff/ directories, TOP FIRST (O_DIRECTORY) */
+    size_t n_layers;     /* how many; 0 when the image is gone */
+    bool running;        /* the container runs: its own mount is used as it is */
+    /* private */
+    struct lb_store *store_;
+    bool locked_, mounted_;
+};
+
+/* Open c's root. A running container's (lb_container_check first) is its mount, used as it is.
+ * A stopped container's is mounted now (overlay) or is the vfs copy, and the store lock is held
+ * until lb_lifecycle_root_release, so that no start, rm or other mount of the same writable
+ * layer happens meanwhile (overlayfs gives undefined results for two mounts of one upper dir).
+ * Errors: the image is gone (overlay needs its layers; vfs does not), the mount failed. */
+int lb_lifecycle_root_open(struct lb_store *s, struct lb_container *c,
+                           struct lb_container_root *out, struct lb_error **err);
+
+/* Close the fds, unmount what lb_lifecycle_root_open mounted, release the lock. Errors of the
+ * unmount go to *err (may be NULL); the struct is released either way. */
+int lb_lifecycle_root_release(struct lb_container_root *r, struct lb_error **err);
+
 #endif
