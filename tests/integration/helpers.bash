@@ -72,6 +72,26 @@ lb_unmount_under() {
     done
 }
 
+# The setup of a container test file: a store with the busybox fixture loaded (needs overlay)
+# and its fixture facts (IMAGE_ID, DIFF_IDS, ...) in the environment.
+busybox_setup() {
+    lb_setup
+    require_overlay
+    lb load -i "$(fixture busybox.docker.tar)" >/dev/null
+    load_fixture_ids busybox
+}
+
+# Remove every container of the store, running ones too, by its record (so a container ps would
+# not list still goes): the first step of a container test's teardown.
+remove_all_containers() {
+    [ -n "${LB_ROOT:-}" ] && [ -d "$LB_ROOT/containers" ] || return 0
+    local d
+    for d in "$LB_ROOT"/containers/*; do
+        [ -d "$d" ] && lb rm -f "${d##*/}" >/dev/null 2>&1
+    done
+    return 0
+}
+
 lb_teardown() {
     local dir=${LB_TEST_DIR:-}
     [ -n "$dir" ] && [ -d "$dir" ] || return 0

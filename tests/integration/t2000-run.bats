@@ -9,9 +9,7 @@ load helpers
 BUSYBOX=layerbox-fixtures/busybox
 
 setup() {
-    lb_setup
-    require_overlay
-    lb load -i "$(fixture busybox.docker.tar)" >/dev/null
+    busybox_setup
 }
 
 # The container IDs in the store (directory names), one per line, sorted.

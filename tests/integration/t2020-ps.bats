@@ -8,9 +8,7 @@ load helpers
 BUSYBOX=layerbox-fixtures/busybox
 
 setup() {
-    lb_setup
-    require_overlay
-    lb load -i "$(fixture busybox.docker.tar)" >/dev/null
+    busybox_setup
 }
 
 wait_running() {

@@ -8,10 +8,7 @@ load helpers
 BUSYBOX=layerbox-fixtures/busybox
 
 setup() {
-    lb_setup
-    require_overlay
-    lb load -i "$(fixture busybox.docker.tar)" >/dev/null
-    load_fixture_ids busybox
+    busybox_setup
 }
 
 @test "inspect of a created container: Id, Name, Path, Args, Image, State, GraphDriver" {

@@ -7,15 +7,11 @@ load helpers
 BUSYBOX=layerbox-fixtures/busybox
 
 setup() {
-    lb_setup
-    require_overlay
-    lb load -i "$(fixture busybox.docker.tar)" >/dev/null
-    load_fixture_ids busybox
+    busybox_setup
 }
 
 teardown() {
-    local ids
-    ids=$(lb ps -aq --no-trunc 2>/dev/null) && [ -n "$ids" ] && lb rm -f $ids >/dev/null 2>&1
+    remove_all_containers
     lb_teardown
 }
 

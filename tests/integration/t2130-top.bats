@@ -8,13 +8,11 @@ load helpers
 BUSYBOX=layerbox-fixtures/busybox
 
 setup() {
-    lb_setup
-    require_overlay
-    lb load -i "$(fixture busybox.docker.tar)" >/dev/null
+    busybox_setup
 }
 
 teardown() {
-    lb rm -f top1 >/dev/null 2>&1 || true
+    remove_all_containers
     lb_teardown
 }
 

@@ -11,9 +11,7 @@ load helpers
 BUSYBOX=layerbox-fixtures/busybox
 
 setup() {
-    lb_setup
-    require_overlay
-    lb load -i "$(fixture busybox.docker.tar)" >/dev/null
+    busybox_setup
     # A number no other test uses: container processes of this test run "lb-init sleep 30.$MARK"
     # (or 300.$MARK), so ps can find them without asking layerbox.
     MARK=$$$RANDOM
@@ -21,12 +19,7 @@ setup() {
 }
 
 teardown() {
-    if [ -n "${LB_ROOT:-}" ] && [ -d "$LB_ROOT/containers" ]; then
-        local d
-        for d in "$LB_ROOT"/containers/*; do
-            [ -d "$d" ] && lb rm -f "${d##*/}" >/dev/null 2>&1
-        done
-    fi
+    remove_all_containers
     # whatever a failed test left running: our own processes, by pid
     local pid
     for pid in $(stray_pids) $OTHER_PID; do

@@ -9,13 +9,11 @@ load helpers
 BUSYBOX=layerbox-fixtures/busybox
 
 setup() {
-    lb_setup
-    require_overlay
-    lb load -i "$(fixture busybox.docker.tar)" >/dev/null
+    busybox_setup
 }
 
 teardown() {
-    lb rm -f $(ls "$LB_ROOT/containers" 2>/dev/null | grep -E '^[0-9a-f]{64}$') >/dev/null 2>&1 || true
+    remove_all_containers
     lb_teardown
 }
 

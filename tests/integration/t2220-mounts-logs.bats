@@ -9,16 +9,13 @@ load helpers
 BUSYBOX=layerbox-fixtures/busybox
 
 setup() {
-    lb_setup
-    require_overlay
-    lb load -i "$(fixture busybox.docker.tar)" >/dev/null
+    busybox_setup
     HOSTDIR=$LB_TMP/host
     mkdir -p "$HOSTDIR/sub"
 }
 
 teardown() {
-    local ids
-    ids=$(lb ps -aq --no-trunc 2>/dev/null) && [ -n "$ids" ] && lb rm -f $ids >/dev/null 2>&1
+    remove_all_containers
     lb_teardown
 }
 
