@@ -17,6 +17,7 @@
 #include <string.h>
 
 static const struct lb_command commands[] = {
+    {"cp", lb_cmd_cp, "Copy files/folders between a container and the local filesystem"},
     {"create", lb_cmd_create, "Create a new container"},
     {"history", lb_cmd_history, "Show the history of an image"},
     {"image", lb_cmd_image, "Mount and unmount an image's file system (image mount|umount)"},
