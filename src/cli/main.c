@@ -19,6 +19,8 @@
 static const struct lb_command commands[] = {
     {"cp", lb_cmd_cp, "Copy files/folders between a container and the local filesystem"},
     {"create", lb_cmd_create, "Create a new container"},
+    {"diff", lb_cmd_diff, "Inspect changes to files or directories on a container's filesystem"},
+    {"export", lb_cmd_export, "Export a container's filesystem as a tar archive"},
     {"history", lb_cmd_history, "Show the history of an image"},
     {"image", lb_cmd_image, "Mount and unmount an image's file system (image mount|umount)"},
     {"images", lb_cmd_images, "List images"},

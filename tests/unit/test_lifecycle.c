@@ -8,10 +8,17 @@
 #include "container/lifecycle.h"
 #include "core/cleanup.h"
 #include "core/json.h"
+#include "core/lock.h"
+#include "image/archive.h"
+#include "layer/driver.h"
+#include "layer/tar.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -293,6 +300,193 @@ static void test_lifecycle__register_makes_rmi_see_the_containers(void **state)
     lb_container_free(c);
 }
 
+/* --- lb_lifecycle_root_open / _release (needs root and overlayfs) ----------------------- */
+
+/* Skip unless we are root and the store's driver is overlay. */
+static void need_overlay(struct fixture *f)
+{
+    if (geteuid() != 0)
+        skip();
+    const struct lb_driver *d = NULL;
+    struct lb_error *err = NULL;
+    if (lb_store_driver(&f->store, &d, &err) < 0 || strcmp(d->name, "overlay") != 0) {
+        lb_error_free(err);
+        skip();
+    }
+}
+
+/* Import a one-layer image "rootimg:1" holding etc/hello = "hello\n"; *out gets it. */
+static struct lb_image *import_image(struct fixture *f)
+{
+    int fd = memfd_create("layer", MFD_CLOEXEC);
+    assert_true(fd >= 0);
+    struct lb_tar_writer w;
+    struct lb_error *err = NULL;
+    struct lb_tar_header d = {.path = "etc/", .mode = S_IFDIR | 0755, .mtime = 1000};
+    struct lb_tar_header h = {.path = "etc/hello", .mode = S_IFREG | 0644, .mtime = 1000,
+                              .size = 6};
+    if (lb_tar_writer_init(&w, fd, NULL, &err) < 0 || lb_tar_write_header(&w, &d, &err) < 0 ||
+        lb_tar_write_header(&w, &h, &err) < 0 || lb_tar_write_data(&w, "hello\n", 6, &err) < 0 ||
+        lb_tar_finish(&w, &err) < 0)
+        fail_msg("tar: %s", err->msg);
+    lb_tar_writer_release(&w);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    struct lb_import_opts o = {.ref = "rootimg:1", .source = "-"};
+    struct lb_digest id;
+    if (lb_archive_import(&f->store, fd, &o, &id, &err) < 0)
+        fail_msg("import: %s", err->msg);
+    close(fd);
+    struct lb_image *img = lb_store_resolve(&f->store, "rootimg:1", &err);
+    assert_non_null(img);
+    return img;
+}
+
+static struct lb_container *create_from(struct fixture *f, const char *name)
+{
+    char *cmd[] = {"true", NULL};
+    struct lb_run_opts o = {.cmd = cmd};
+    struct lb_create_request req = {.image = "rootimg:1", .name = name, .opts = &o,
+                                    .stop_timeout = -1};
+    struct lb_error *err = NULL;
+    struct lb_container *c = lb_lifecycle_create(&f->store, &req, &err);
+    if (c == NULL)
+        fail_msg("create: %s", err->msg);
+    return c;
+}
+
+static bool is_mounted(const char *path)
+{
+    bool m = false;
+    struct lb_error *err = NULL;
+    if (lb_driver_is_mounted(&lb_driver_overlay, path, &m, &err) < 0)
+        fail_msg("is_mounted: %s", err->msg);
+    return m;
+}
+
+/* Is ROOT/lock free for another open file description (as another process would see it)? */
+static bool lock_is_free(struct fixture *f)
+{
+    _cleanup_free_ char *path = lb_path_join(f->dir, "lock");
+    struct lb_error *err = NULL;
+    int fd = lb_lock_try(path, true, &err);
+    if (fd < 0) {
+        assert_int_equal(err->code, EWOULDBLOCK);
+        lb_error_free(err);
+        return false;
+    }
+    lb_lock_release(fd);
+    return true;
+}
+
+static void assert_hello(int rootfd)
+{
+    char buf[16] = "";
+    _cleanup_close_ int fd = openat(rootfd, "etc/hello", O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(read(fd, buf, sizeof(buf) - 1), 6);
+    assert_string_equal(buf, "hello\n");
+}
+
+static void test_lifecycle__root_open_mounts_a_stopped_container_under_the_lock(void **state)
+{
+    struct fixture *f = *state;
+    need_overlay(f);
+    struct lb_image *img = import_image(f);
+    struct lb_container *c = create_from(f, "stopped");
+    _cleanup_free_ char *target = lb_xasprintf("%s/containers/%s/rootfs", f->dir, c->id);
+    _cleanup_free_ char *upper = lb_xasprintf("%s/containers/%s/diff", f->dir, c->id);
+    assert_false(is_mounted(target));
+    assert_true(lock_is_free(f));
+
+    struct lb_container_root r;
+    struct lb_error *err = NULL;
+    if (lb_lifecycle_root_open(&f->store, c, &r, &err) < 0)
+        fail_msg("root_open: %s", err->msg);
+    assert_false(r.running);
+    assert_true(is_mounted(target));
+    assert_string_equal(r.path, target);
+    assert_string_equal(r.upper, upper);
+    assert_int_equal(r.n_layers, 1);
+    assert_hello(r.fd);
+    /* the layer fd is the image's layer directory: it has etc/hello too */
+    assert_hello(r.layer_fds[0]);
+    /* a write through the root lands in the writable layer */
+    assert_int_equal(mkdirat(r.fd, "made", 0755), 0);
+    assert_false(lock_is_free(f)); /* nobody can start, rm or mount it meanwhile */
+
+    assert_int_equal(lb_lifecycle_root_release(&r, &err), 0);
+    assert_null(err);
+    assert_int_equal(r.fd, -1);
+    assert_null(r.path);
+    assert_false(is_mounted(target));
+    assert_true(lock_is_free(f));
+    assert_int_equal(f->store.lock_depth, 0);
+    struct stat st;
+    _cleanup_free_ char *made = lb_xasprintf("%s/made", upper);
+    assert_int_equal(stat(made, &st), 0);
+    lb_container_free(c);
+    lb_image_free(img);
+}
+
+static void test_lifecycle__root_open_uses_a_running_containers_mount_as_it_is(void **state)
+{
+    struct fixture *f = *state;
+    need_overlay(f);
+    struct lb_image *img = import_image(f);
+    struct lb_container *c = create_from(f, "running");
+    _cleanup_free_ char *target = lb_xasprintf("%s/containers/%s/rootfs", f->dir, c->id);
+    _cleanup_free_ char *upper = lb_xasprintf("%s/containers/%s/diff", f->dir, c->id);
+    _cleanup_free_ char *work = lb_xasprintf("%s/containers/%s/work", f->dir, c->id);
+    /* mount it as start does, and make it "run" */
+    struct lb_mount_request req = {.root_fd = f->store.root_fd, .root = f->dir,
+                                   .layers = &img->layers[0].chain_id, .n_layers = 1,
+                                   .upper = upper, .work = work, .target = target};
+    struct lb_error *err = NULL;
+    if (lb_driver_overlay.mount(&req, &err) < 0)
+        fail_msg("mount: %s", err->msg);
+    pid_t pid = fake_running(f, c);
+
+    struct lb_container_root r;
+    if (lb_lifecycle_root_open(&f->store, c, &r, &err) < 0)
+        fail_msg("root_open: %s", err->msg);
+    assert_true(r.running);
+    assert_hello(r.fd);
+    assert_true(lock_is_free(f)); /* a running container's mount is its own: no lock kept */
+    assert_int_equal(lb_lifecycle_root_release(&r, &err), 0);
+    assert_true(is_mounted(target)); /* not ours to unmount */
+    assert_int_equal(f->store.lock_depth, 0);
+
+    assert_int_equal(lb_driver_overlay.umount(&req, &err), 0);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    lb_container_free(c);
+    lb_image_free(img);
+}
+
+static void test_lifecycle__root_open_without_the_image_is_a_clear_error(void **state)
+{
+    struct fixture *f = *state;
+    need_overlay(f);
+    struct lb_image *img = import_image(f);
+    struct lb_container *c = create_from(f, "orphaned");
+    _cleanup_free_ char *target = lb_xasprintf("%s/containers/%s/rootfs", f->dir, c->id);
+    struct lb_error *err = NULL;
+    assert_int_equal(lb_store_lock(&f->store, &err), 0);
+    assert_int_equal(lb_store_delete_image(&f->store, img, &err), 0);
+    lb_store_unlock(&f->store);
+
+    struct lb_container_root r;
+    assert_int_equal(lb_lifecycle_root_open(&f->store, c, &r, &err), -1);
+    assert_int_equal(err->kind, LB_EKIND_NOT_FOUND);
+    assert_error_contains(err, "the image of container 'orphaned' is gone");
+    assert_int_equal(r.fd, -1);
+    assert_false(is_mounted(target));
+    assert_true(lock_is_free(f));
+    assert_int_equal(f->store.lock_depth, 0);
+    lb_container_free(c);
+    lb_image_free(img);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 LB_UNIT_MAIN(T(test_lifecycle__argv_follows_dockers_entrypoint_and_cmd_rules),
@@ -302,4 +496,7 @@ LB_UNIT_MAIN(T(test_lifecycle__argv_follows_dockers_entrypoint_and_cmd_rules),
              T(test_lifecycle__remove_of_a_running_container_needs_force_and_kills_it),
              T(test_lifecycle__start_without_the_image_fails_with_125_and_changes_nothing),
              T(test_lifecycle__inspect_has_dockers_shape),
-             T(test_lifecycle__register_makes_rmi_see_the_containers))
+             T(test_lifecycle__register_makes_rmi_see_the_containers),
+             T(test_lifecycle__root_open_mounts_a_stopped_container_under_the_lock),
+             T(test_lifecycle__root_open_uses_a_running_containers_mount_as_it_is),
+             T(test_lifecycle__root_open_without_the_image_is_a_clear_error))
