@@ -2,13 +2,14 @@
  *
  * The concept: a container path is the container's data, not a host place. It is cleaned as a
  * string (docker's filepath.Join("/", p): '..' cannot climb above "/"), its directory is opened
- * inside the root with openat2 RESOLVE_IN_ROOT (symlinks followed, but "/" and ".." stop at the
- * container's root), and everything after that — reading, walking, creating — is done relative
- * to directory fds with O_NOFOLLOW. A container that swaps a directory for a symlink while we
- * copy can make a copy fail, never make it leave the root. Host paths are the user's and follow
- * normal rules. Both directions share one node copier (put_node) and one tree walker.
- * Sits on: layer/safepath.h (tar entries), layer/tar.h (tar out), libarchive (tar in),
- * container/lifecycle.h (the root as an fd). See cp.h for docker's rules.
+ * inside the root with lb_safepath_open_dir_in_root (openat2 RESOLVE_IN_ROOT: symlinks followed,
+ * but "/" and ".." stop at the container's root), and everything after that — reading, walking,
+ * creating — is done relative to directory fds with O_NOFOLLOW. A container that swaps a
+ * directory for a symlink while we copy can make a copy fail, never make it leave the root. Host
+ * paths are the user's and follow normal rules. Both directions share one node copier (put_node)
+ * and one tree walker.
+ * Sits on: layer/safepath.h (container paths, tar entries), layer/tar.h (tar out), libarchive
+ * (tar in), container/lifecycle.h (the root as an fd). See cp.h for docker's rules.
  *
  * Interface: lb_cp_out, lb_cp_out_tar, lb_cp_in, lb_cp_in_tar, lb_cp_split_arg, lb_cp
  */
@@ -20,11 +21,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -37,6 +36,7 @@
 #include "layer/safepath.h"
 #include "layer/tar.h"
 
+/* Final symlinks followed in a row before ELOOP: the kernel's limit, as safepath's walk. */
 #define MAX_LINKS 40
 
 /* --- container paths: clean, then open inside the root ---------------------------------- */
@@ -53,7 +53,9 @@ static void cpath_release(struct cpath *p)
     p->clean = NULL;
 }
 
-/* Lexical cleaning relative to "/": '..' at the root stays at the root. */
+/* Lexical cleaning relative to "/": '..' at the root stays at the root (docker's
+ * filepath.Join("/", p)). Not lb_safepath_clean: that one refuses '..' and absolute paths,
+ * which a container path may use. */
 static char *clean_abs(const char *path)
 {
     _cleanup_strbuf_ struct lb_strbuf sb = LB_STRBUF_INIT;
@@ -85,130 +87,6 @@ static void cpath_init(struct cpath *p, const char *user)
     p->ends_dot = strcmp(user, ".") == 0 || (n >= 2 && strcmp(user + n - 2, "/.") == 0);
 }
 
-/* Set once the kernel said ENOSYS (as safepath.c). */
-static bool openat2_missing;
-
-static bool openat2_wanted(void)
-{
-    if (openat2_missing)
-        return false;
-    const char *e = getenv("LB_SAFEPATH_NO_OPENAT2");
-    return e == NULL || *e == '\0' || strcmp(e, "0") == 0;
-}
-
-/* The walk the kernel does for RESOLVE_IN_ROOT, by hand: every directory passed is kept open in
- * a stack, so ".." pops to an fd we hold (never to a path that could have moved), a symlink's
- * target is spliced into what is left to walk, and an absolute one restarts from the root.
- * Returns an O_RDONLY|O_DIRECTORY fd, or -1 with errno. */
-static int walk_in_root(int rootfd, const char *rel)
-{
-    struct stat rst;
-    if (fstat(rootfd, &rst) < 0)
-        return -1;
-    int *stack = lb_xmalloc(sizeof(int));
-    size_t depth = 0; /* stack[0] is the root */
-    stack[0] = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    int links = 0, rc = -1, saved = 0;
-    _cleanup_free_ char *todo = lb_xstrdup(rel);
-    if (stack[0] < 0) {
-        free(stack);
-        return -1;
-    }
-    size_t pos = 0;
-    while (todo[pos]) {
-        if (todo[pos] == '/') {
-            pos++;
-            continue;
-        }
-        size_t n = strcspn(todo + pos, "/");
-        char name[NAME_MAX + 1];
-        if (n > NAME_MAX) {
-            saved = ENAMETOOLONG;
-            goto out;
-        }
-        memcpy(name, todo + pos, n);
-        name[n] = '\0';
-        pos += n;
-        if (strcmp(name, ".") == 0)
-            continue;
-        if (strcmp(name, "..") == 0) {
-            if (depth > 0)
-                close(stack[depth--]);
-            continue;
-        }
-        int fd = openat(stack[depth], name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0) {
-            saved = errno;
-            if (fd >= 0)
-                close(fd);
-            goto out;
-        }
-        if (S_ISLNK(st.st_mode)) {
-            char target[PATH_MAX];
-            ssize_t len = readlinkat(fd, "", target, sizeof(target) - 1);
-            saved = errno;
-            close(fd);
-            if (len < 0)
-                goto out;
-            if (++links > MAX_LINKS) {
-                saved = ELOOP;
-                goto out;
-            }
-            target[len] = '\0';
-            char *next = lb_xasprintf("%s/%s", target, todo + pos);
-            free(todo);
-            todo = next;
-            pos = 0;
-            if (target[0] == '/')
-                while (depth > 0)
-                    close(stack[depth--]);
-            continue;
-        }
-        if (!S_ISDIR(st.st_mode) || st.st_dev != rst.st_dev) {
-            close(fd);
-            saved = S_ISDIR(st.st_mode) ? EXDEV : ENOTDIR;
-            goto out;
-        }
-        stack = lb_xrealloc(stack, (depth + 2) * sizeof(int));
-        stack[++depth] = fd;
-    }
-    rc = openat(stack[depth], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    saved = errno;
-out:
-    for (size_t i = 0; i <= depth; i++)
-        close(stack[i]);
-    free(stack);
-    errno = saved;
-    return rc;
-}
-
-/* Open the directory `clean` (absolute, clean) inside the root: fd, or -1 with errno. */
-static int open_dir_in_root(int rootfd, const char *clean)
-{
-    const char *rel = clean + strspn(clean, "/");
-    if (*rel == '\0')
-        return openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (openat2_wanted()) {
-        struct open_how how = {
-            .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-        };
-        for (int tries = 0; tries < 16; tries++) {
-            long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
-            if (fd >= 0)
-                return (int)fd;
-            /* EAGAIN: a rename raced the walk (the kernel refuses to guess); try again. */
-            if (errno != EAGAIN)
-                break;
-        }
-        if (errno != ENOSYS)
-            return -1;
-        openat2_missing = true;
-    }
-    return walk_in_root(rootfd, rel);
-}
-
 /* Where a container path lands: the directory that holds it (open) and its last name
  * ("" when the path is the root itself: then dirfd IS the node). */
 struct cloc {
@@ -233,8 +111,14 @@ static int cloc_open(struct cloc *l, int rootfd, const char *clean)
     const char *slash = strrchr(clean, '/');
     l->dir = slash == clean ? lb_xstrdup("/") : lb_xstrndup(clean, (size_t)(slash - clean));
     l->base = lb_xstrdup(slash + 1);
-    l->dirfd = open_dir_in_root(rootfd, l->dir);
-    return l->dirfd < 0 ? -1 : 0;
+    struct lb_error *e = NULL;
+    l->dirfd = lb_safepath_open_dir_in_root(rootfd, l->dir, &e);
+    if (l->dirfd >= 0)
+        return 0;
+    /* The callers word the message themselves, by errno (docker's "no such directory"). */
+    errno = e->code;
+    lb_error_free(e);
+    return -1;
 }
 
 /* Follow a final symlink inside the root until l names something that is not one (or nothing:

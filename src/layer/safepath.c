@@ -1,4 +1,4 @@
-/* safepath.c — resolving archive paths inside a root directory, never following a symlink.
+/* safepath.c — resolving paths inside a root directory: refusing symlinks, or confining them.
  *
  * The concept: a path read from a tar is data, not a place. It is first cleaned as a string
  * (no absolute path, no '..'), then opened one directory at a time relative to the root's fd,
@@ -8,10 +8,14 @@
  * are applied by hand, component by component with O_NOFOLLOW. The hand walk is also what runs
  * when openat2 fails, because it knows which component was wrong (and can create what is missing),
  * so error messages say "parent 'a/b' is a symlink" rather than "ELOOP".
- * Sits on: core (errors, strings). Used by: apply.c.
+ * The second rule, for a container's own paths (docker cp): symlinks are followed, but confined
+ * to the root — "/" and ".." stop there, as chroot would — with openat2 RESOLVE_IN_ROOT, or by
+ * hand with a stack of directory fds, so ".." pops to an fd we hold, never to a path that could
+ * have moved. Either way a symlink the container swaps in meanwhile cannot lead out of the root.
+ * Sits on: core (errors, strings). Used by: apply.c (refusing), container/cp.c (confining).
  *
  * Interface: lb_safepath_clean, lb_safepath_open_parent, lb_safepath_open,
- *            lb_safepath_symlink_stays_inside
+ *            lb_safepath_symlink_stays_inside, lb_safepath_open_dir_in_root
  */
 #include "layer/safepath.h"
 
@@ -240,4 +244,130 @@ bool lb_safepath_symlink_stays_inside(const char *clean, const char *target)
         p = *end ? end + 1 : end;
     }
     return true;
+}
+
+/* --- inside a root, following symlinks: RESOLVE_IN_ROOT ------------------------------------ */
+
+/* The kernel's symlink limit (MAXSYMLINKS), which the hand walk copies. */
+#define MAX_LINKS 40
+
+/* The walk the kernel does for RESOLVE_IN_ROOT, by hand: every directory passed is kept open in
+ * a stack, so ".." pops to an fd we hold (never to a path that could have moved), a symlink's
+ * target is spliced into what is left to walk, and an absolute one restarts from the root.
+ * Returns an O_RDONLY|O_DIRECTORY fd, or -1 with errno. */
+static int walk_in_root(int rootfd, const char *rel)
+{
+    struct stat rst;
+    if (fstat(rootfd, &rst) < 0)
+        return -1;
+    int *stack = lb_xmalloc(sizeof(int));
+    size_t depth = 0; /* stack[0] is the root */
+    stack[0] = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int links = 0, rc = -1, saved = 0;
+    _cleanup_free_ char *todo = lb_xstrdup(rel);
+    if (stack[0] < 0) {
+        free(stack);
+        return -1;
+    }
+    size_t pos = 0;
+    while (todo[pos]) {
+        if (todo[pos] == '/') {
+            pos++;
+            continue;
+        }
+        size_t n = strcspn(todo + pos, "/");
+        char name[NAME_MAX + 1];
+        if (n > NAME_MAX) {
+            saved = ENAMETOOLONG;
+            goto out;
+        }
+        memcpy(name, todo + pos, n);
+        name[n] = '\0';
+        pos += n;
+        if (strcmp(name, ".") == 0)
+            continue;
+        if (strcmp(name, "..") == 0) {
+            if (depth > 0)
+                close(stack[depth--]);
+            continue;
+        }
+        int fd = openat(stack[depth], name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0) {
+            saved = errno;
+            if (fd >= 0)
+                close(fd);
+            goto out;
+        }
+        if (S_ISLNK(st.st_mode)) {
+            char target[PATH_MAX];
+            ssize_t len = readlinkat(fd, "", target, sizeof(target) - 1);
+            saved = errno;
+            close(fd);
+            if (len < 0)
+                goto out;
+            if (++links > MAX_LINKS) {
+                saved = ELOOP;
+                goto out;
+            }
+            target[len] = '\0';
+            char *next = lb_xasprintf("%s/%s", target, todo + pos);
+            free(todo);
+            todo = next;
+            pos = 0;
+            if (target[0] == '/')
+                while (depth > 0)
+                    close(stack[depth--]);
+            continue;
+        }
+        if (!S_ISDIR(st.st_mode) || st.st_dev != rst.st_dev) {
+            close(fd);
+            saved = S_ISDIR(st.st_mode) ? EXDEV : ENOTDIR;
+            goto out;
+        }
+        stack = lb_xrealloc(stack, (depth + 2) * sizeof(int));
+        stack[++depth] = fd;
+    }
+    rc = openat(stack[depth], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    saved = errno;
+out:
+    for (size_t i = 0; i <= depth; i++)
+        close(stack[i]);
+    free(stack);
+    errno = saved;
+    return rc;
+}
+
+/* fd, or -1 with errno. */
+static int open_dir_in_root(int rootfd, const char *path)
+{
+    const char *rel = path + strspn(path, "/");
+    if (*rel == '\0')
+        return openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (openat2_wanted()) {
+        struct open_how how = {
+            .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+        };
+        for (int tries = 0; tries < 16; tries++) {
+            long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+            if (fd >= 0)
+                return (int)fd;
+            /* EAGAIN: a rename raced the walk (the kernel refuses to guess); try again. */
+            if (errno != EAGAIN)
+                break;
+        }
+        if (errno != ENOSYS)
+            return -1;
+        openat2_missing = true;
+    }
+    return walk_in_root(rootfd, rel);
+}
+
+int lb_safepath_open_dir_in_root(int rootfd, const char *path, struct lb_error **err)
+{
+    int fd = open_dir_in_root(rootfd, path);
+    if (fd < 0)
+        return lb_error_set(err, errno, "cannot open the directory '%s' inside the root", path);
+    return fd;
 }

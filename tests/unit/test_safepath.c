@@ -350,6 +350,218 @@ static void test_safepath__open_parent_refuses_a_mount_point(void **state)
     close(rootfd);
 }
 
+/* --- lb_safepath_open_dir_in_root: symlinks followed, confined to the root ------------------ */
+
+/* A root inside a temp dir, so escaping it would land somewhere real (the temp dir, /tmp, /):
+ *   root/a/up -> ../../..      root/a/slash -> /       root/abs -> /inner
+ *   root/inner/mark (a file)   root/loop1 <-> root/loop2
+ * and a decoy "inner" next to root, where a link that escaped by one level would go. */
+struct in_root {
+    char *top;
+    char *root; /* top/root */
+    int fd;
+};
+
+static struct in_root in_root_new(void)
+{
+    struct in_root t = {lb_unit_mkdtemp(), NULL, -1};
+    t.root = lb_path_join(t.top, "root");
+    lb_unit_write(t.top, "root/inner/mark", "x", 1);
+    lb_unit_write(t.top, "inner/decoy", "x", 1);
+    t.fd = open(t.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(t.fd >= 0);
+    assert_int_equal(mkdirat(t.fd, "a", 0755), 0);
+    assert_int_equal(symlinkat("../../..", t.fd, "a/up"), 0);
+    assert_int_equal(symlinkat("/", t.fd, "a/slash"), 0);
+    assert_int_equal(symlinkat("/inner", t.fd, "abs"), 0);
+    assert_int_equal(symlinkat("loop2", t.fd, "loop1"), 0);
+    assert_int_equal(symlinkat("loop1", t.fd, "loop2"), 0);
+    return t;
+}
+
+static void in_root_free(struct in_root *t)
+{
+    close(t->fd);
+    free(t->root);
+    lb_unit_rmdir(t->top);
+}
+
+/* Is fd the directory at the host path top/rel? (Checked by the host's own stat.) */
+static bool is_dir_at(int fd, const struct in_root *t, const char *rel)
+{
+    char *path = lb_path_join(t->top, rel);
+    struct stat want, got;
+    int rc = stat(path, &want);
+    free(path);
+    return rc == 0 && fstat(fd, &got) == 0 && S_ISDIR(got.st_mode) && got.st_ino == want.st_ino &&
+           got.st_dev == want.st_dev;
+}
+
+static void open_dir_in_root_lands(const struct in_root *t, const char *path, const char *rel)
+{
+    struct lb_error *err = NULL;
+    int fd = lb_safepath_open_dir_in_root(t->fd, path, &err);
+    if (fd < 0)
+        fail_msg("open_dir_in_root('%s') failed: %s", path, err->msg);
+    if (!is_dir_at(fd, t, rel))
+        fail_msg("open_dir_in_root('%s') is not '%s'", path, rel);
+    assert_int_equal(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+    close(fd);
+}
+
+static void open_dir_in_root_fails(const struct in_root *t, const char *path, int code)
+{
+    struct lb_error *err = NULL;
+    int fd = lb_safepath_open_dir_in_root(t->fd, path, &err);
+    if (fd >= 0)
+        fail_msg("open_dir_in_root('%s') succeeded, expected %s", path, strerror(code));
+    if (err->code != code)
+        fail_msg("open_dir_in_root('%s'): %s, expected %s", path, strerror(err->code),
+                 strerror(code));
+    char *want = lb_xasprintf("cannot open the directory '%s' inside the root", path);
+    assert_error_contains(err, want);
+    free(want);
+}
+
+static void open_dir_in_root_confines_symlinks(bool fallback)
+{
+    use_fallback(fallback);
+    struct in_root t = in_root_new();
+    open_dir_in_root_lands(&t, "", "root");
+    open_dir_in_root_lands(&t, "/", "root");
+    open_dir_in_root_lands(&t, "inner", "root/inner");
+    open_dir_in_root_lands(&t, "a/slash", "root"); /* "/" is the root */
+    open_dir_in_root_lands(&t, "a/slash/inner", "root/inner");
+    open_dir_in_root_lands(&t, "a/up", "root");             /* ".." stops at the root */
+    open_dir_in_root_lands(&t, "a/up/inner", "root/inner"); /* not top/inner, the decoy */
+    open_dir_in_root_lands(&t, "a/up/a/up/a", "root/a");
+    open_dir_in_root_lands(&t, "../../inner", "root/inner");
+    open_dir_in_root_lands(&t, "abs", "root/inner");
+    /* ".." after a symlink is taken from where the link led (the kernel's rule, not lexical) */
+    open_dir_in_root_lands(&t, "abs/../a", "root/a");
+    in_root_free(&t);
+    use_fallback(false);
+}
+
+static void test_safepath__open_dir_in_root_confines_symlinks_to_the_root(void **state)
+{
+    (void)state;
+    open_dir_in_root_confines_symlinks(false);
+}
+
+static void test_safepath__fallback_open_dir_in_root_confines_symlinks_to_the_root(void **state)
+{
+    (void)state;
+    open_dir_in_root_confines_symlinks(true);
+}
+
+static void open_dir_in_root_takes_absolute_paths_from_the_root(bool fallback)
+{
+    use_fallback(fallback);
+    struct in_root t = in_root_new();
+    /* /tmp exists on the host, never in the root: an absolute path is not the host's */
+    open_dir_in_root_fails(&t, "/tmp", ENOENT);
+    open_dir_in_root_lands(&t, "/inner", "root/inner");
+    open_dir_in_root_lands(&t, "//inner/./", "root/inner");
+    open_dir_in_root_lands(&t, "/../inner", "root/inner");
+    in_root_free(&t);
+    use_fallback(false);
+}
+
+static void test_safepath__open_dir_in_root_takes_absolute_paths_from_the_root(void **state)
+{
+    (void)state;
+    open_dir_in_root_takes_absolute_paths_from_the_root(false);
+}
+
+static void
+test_safepath__fallback_open_dir_in_root_takes_absolute_paths_from_the_root(void **state)
+{
+    (void)state;
+    open_dir_in_root_takes_absolute_paths_from_the_root(true);
+}
+
+static void open_dir_in_root_reports_errno(bool fallback)
+{
+    use_fallback(fallback);
+    struct in_root t = in_root_new();
+    open_dir_in_root_fails(&t, "loop1", ELOOP);
+    open_dir_in_root_fails(&t, "a/slash/loop2/x", ELOOP);
+    open_dir_in_root_fails(&t, "nope", ENOENT);
+    open_dir_in_root_fails(&t, "inner/nope/x", ENOENT);
+    open_dir_in_root_fails(&t, "a/up/nope", ENOENT);
+    open_dir_in_root_fails(&t, "inner/mark", ENOTDIR);
+    open_dir_in_root_fails(&t, "inner/mark/x", ENOTDIR);
+    in_root_free(&t);
+    use_fallback(false);
+}
+
+static void test_safepath__open_dir_in_root_reports_loops_missing_and_non_directories(void **state)
+{
+    (void)state;
+    open_dir_in_root_reports_errno(false);
+}
+
+static void
+test_safepath__fallback_open_dir_in_root_reports_loops_missing_and_non_directories(void **state)
+{
+    (void)state;
+    open_dir_in_root_reports_errno(true);
+}
+
+static void open_dir_in_root_follows_40_symlinks_not_41(bool fallback)
+{
+    use_fallback(fallback);
+    struct in_root t = in_root_new();
+    /* l1 -> l2 -> ... -> l41 -> inner: from l2 it takes 40 links (Linux's MAXSYMLINKS) */
+    for (int i = 1; i <= 41; i++) {
+        char name[16], target[16];
+        snprintf(name, sizeof(name), "l%d", i);
+        if (i == 41)
+            snprintf(target, sizeof(target), "inner");
+        else
+            snprintf(target, sizeof(target), "l%d", i + 1);
+        assert_int_equal(symlinkat(target, t.fd, name), 0);
+    }
+    open_dir_in_root_lands(&t, "l2", "root/inner");
+    open_dir_in_root_fails(&t, "l1", ELOOP);
+    in_root_free(&t);
+    use_fallback(false);
+}
+
+static void test_safepath__open_dir_in_root_follows_40_symlinks_not_41(void **state)
+{
+    (void)state;
+    open_dir_in_root_follows_40_symlinks_not_41(false);
+}
+
+static void test_safepath__fallback_open_dir_in_root_follows_40_symlinks_not_41(void **state)
+{
+    (void)state;
+    open_dir_in_root_follows_40_symlinks_not_41(true);
+}
+
+static void test_safepath__open_dir_in_root_refuses_a_mount_point(void **state)
+{
+    (void)state;
+    int rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(rootfd >= 0);
+    struct stat a, b;
+    if (stat("/", &a) < 0 || stat("/proc", &b) < 0 || a.st_dev == b.st_dev) {
+        close(rootfd);
+        skip();
+    }
+    for (int fallback = 0; fallback <= 1; fallback++) {
+        use_fallback(fallback);
+        struct lb_error *err = NULL;
+        assert_int_equal(lb_safepath_open_dir_in_root(rootfd, "proc", &err), -1);
+        assert_int_equal(err->code, EXDEV);
+        assert_error_contains(err, "cannot open the directory 'proc' inside the root");
+    }
+    use_fallback(false);
+    close(rootfd);
+}
+
 LB_UNIT_MAIN(
     cmocka_unit_test(test_safepath__clean_normalises_slashes_and_dots),
     cmocka_unit_test(test_safepath__clean_rejects_dotdot_and_absolute_paths),
@@ -363,4 +575,14 @@ LB_UNIT_MAIN(
     cmocka_unit_test(test_safepath__open_parent_rejects_unclean_input),
     cmocka_unit_test(test_safepath__open_refuses_a_final_symlink),
     cmocka_unit_test(test_safepath__fallback_open_refuses_a_final_symlink),
-    cmocka_unit_test(test_safepath__open_parent_refuses_a_mount_point))
+    cmocka_unit_test(test_safepath__open_parent_refuses_a_mount_point),
+    cmocka_unit_test(test_safepath__open_dir_in_root_confines_symlinks_to_the_root),
+    cmocka_unit_test(test_safepath__fallback_open_dir_in_root_confines_symlinks_to_the_root),
+    cmocka_unit_test(test_safepath__open_dir_in_root_takes_absolute_paths_from_the_root),
+    cmocka_unit_test(test_safepath__fallback_open_dir_in_root_takes_absolute_paths_from_the_root),
+    cmocka_unit_test(test_safepath__open_dir_in_root_reports_loops_missing_and_non_directories),
+    cmocka_unit_test(
+        test_safepath__fallback_open_dir_in_root_reports_loops_missing_and_non_directories),
+    cmocka_unit_test(test_safepath__open_dir_in_root_follows_40_symlinks_not_41),
+    cmocka_unit_test(test_safepath__fallback_open_dir_in_root_follows_40_symlinks_not_41),
+    cmocka_unit_test(test_safepath__open_dir_in_root_refuses_a_mount_point))
