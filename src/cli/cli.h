@@ -170,6 +170,7 @@ int lb_cmd_wait(struct lb_cli *cli, int argc, char **argv, struct lb_error **err
 int lb_cmd_rename(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_restart(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_cp(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
+int lb_cmd_commit(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_diff(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 int lb_cmd_export(struct lb_cli *cli, int argc, char **argv, struct lb_error **err);
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 static const struct lb_command commands[] = {
+    {"commit", lb_cmd_commit, "Create a new image from a container's changes"},
     {"cp", lb_cmd_cp, "Copy files/folders between a container and the local filesystem"},
     {"create", lb_cmd_create, "Create a new container"},
     {"diff", lb_cmd_diff, "Inspect changes to files or directories on a container's filesystem"},

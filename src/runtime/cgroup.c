@@ -6,7 +6,9 @@
  * first instruction of the container runs outside its limits.
  *
  * Sits on: sys.h (mkdir, rmdir, writes), core/fs.h (reading control files).
- * Interface: lb_cgroup_create, lb_cgroup_add_pid, lb_cgroup_destroy, lb_cgroup_release
+ * Interface: lb_cgroup_create, lb_cgroup_add_pid, lb_cgroup_destroy, lb_cgroup_release,
+ *            lb_cgroup_freezer_create, lb_cgroup_freezer_add, lb_cgroup_freeze, lb_cgroup_thaw,
+ *            lb_cgroup_freezer_destroy
  */
 #include "runtime/cgroup.h"
 #include "core/cleanup.h"
@@ -324,4 +326,255 @@ void lb_cgroup_release(struct lb_cgroup *cg)
     lb_strv_free(cg->dirs);
     cg->dirs = NULL;
     cg->version = LB_CGROUP_NONE;
+}
+
+/* --- the freezer ------------------------------------------------------------------------------ */
+
+/* The group pid is in, in f's hierarchy, as an absolute path (NULL: the process is gone, or its
+ * line is missing). */
+static char *group_of(const struct lb_freezer *f, pid_t pid)
+{
+    char rel[64];
+    snprintf(rel, sizeof(rel), "%ld/cgroup", (long)pid);
+    _cleanup_free_ char *path = lb_path_join(f->proc, rel);
+    _cleanup_free_ char *text = NULL;
+    if (lb_sys_read_file(path, CONTROL_FILE_MAX, &text) < 0)
+        return NULL;
+    _cleanup_free_ char *ctrls = NULL;
+    _cleanup_free_ char *group = NULL;
+    if (!self_line(text, f->version == LB_CGROUP_V2 ? "" : "freezer", &ctrls, &group))
+        return NULL;
+    if (strcmp(group, "/") == 0)
+        return lb_xstrdup(f->mount);
+    return lb_path_join(f->mount, group);
+}
+
+static int move_pid(const char *dir, pid_t pid)
+{
+    char value[32];
+    snprintf(value, sizeof(value), "%ld", (long)pid);
+    _cleanup_free_ char *path = lb_path_join(dir, "cgroup.procs");
+    return lb_sys_cgroup_write(path, value);
+}
+
+static bool valid_name(const char *name)
+{
+    return name && name[0] && strchr(name, '/') == NULL && strcmp(name, ".") != 0 &&
+           strcmp(name, "..") != 0;
+}
+
+int lb_cgroup_freezer_create(struct lb_freezer *f, const char *root, const char *proc,
+                             const char *name, struct lb_error **err)
+{
+    *f = (struct lb_freezer){0};
+    if (!valid_name(name))
+        return lb_error_setk(err, LB_EKIND_INVALID, 0, "bad cgroup name '%s'", name ? name : "");
+    if (root == NULL)
+        root = LB_CGROUP_ROOT;
+    _cleanup_free_ char *controllers = lb_path_join(root, "cgroup.controllers");
+    _cleanup_free_ char *v1 = lb_path_join(root, "freezer");
+    if (lb_path_exists_at(AT_FDCWD, controllers)) {
+        _cleanup_free_ char *base = lb_xasprintf("layerbox-%s", name);
+        f->version = LB_CGROUP_V2;
+        f->mount = lb_xstrdup(root);
+        f->dir = lb_path_join(root, base);
+    } else if (is_dir(v1)) {
+        _cleanup_free_ char *parent = lb_path_join(v1, "layerbox");
+        if (lb_sys_cgroup_mkdir(parent, 0755) < 0 && errno != EEXIST)
+            return lb_error_set(err, errno, "cannot create cgroup '%s'", parent);
+        f->version = LB_CGROUP_V1;
+        f->mount = lb_xstrdup(v1);
+        f->dir = lb_path_join(parent, name);
+    } else {
+        return lb_error_set(err, 0, "the cgroup freezer is not available in '%s'", root);
+    }
+    f->proc = lb_xstrdup(proc ? proc : "/proc");
+    if (lb_sys_cgroup_mkdir(f->dir, 0755) == 0) {
+        f->made = true;
+    } else if (errno != EEXIST) {
+        int e = errno;
+        lb_error_set(err, e, "cannot create cgroup '%s'", f->dir);
+        lb_cgroup_freezer_destroy(f, NULL);
+        return -1;
+    } else {
+        /* v1: ours, left by a commit that crashed; v2: the container's own limit group */
+        f->made = f->version == LB_CGROUP_V1;
+    }
+    lb_explain("cgroup", "freezer group %s (cgroup v%d)", f->dir, (int)f->version);
+    return 0;
+}
+
+int lb_cgroup_freezer_add(struct lb_freezer *f, const pid_t *pids, size_t n, size_t *added,
+                          struct lb_error **err)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        _cleanup_free_ char *from = group_of(f, pids[i]);
+        if (from == NULL || strcmp(from, f->dir) == 0)
+            continue; /* gone, or in it already */
+        if (move_pid(f->dir, pids[i]) < 0) {
+            if (errno == ESRCH)
+                continue;
+            if (added)
+                *added = count;
+            return lb_error_set(err, errno, "cannot move process %ld into cgroup '%s'",
+                                (long)pids[i], f->dir);
+        }
+        f->pids = lb_xrealloc(f->pids, (f->n + 1) * sizeof(pid_t));
+        f->from = lb_xrealloc(f->from, (f->n + 2) * sizeof(char *));
+        f->pids[f->n] = pids[i];
+        f->from[f->n] = lb_steal_pointer(&from);
+        f->from[++f->n] = NULL;
+        count++;
+    }
+    if (added)
+        *added = count;
+    return 0;
+}
+
+/* Is the group frozen now? v1: freezer.state reads FROZEN; v2: cgroup.events has "frozen 1". */
+static bool is_frozen(const struct lb_freezer *f)
+{
+    bool v2 = f->version == LB_CGROUP_V2;
+    _cleanup_free_ char *path = lb_path_join(f->dir, v2 ? "cgroup.events" : "freezer.state");
+    _cleanup_free_ char *text = NULL;
+    if (lb_sys_read_file(path, CONTROL_FILE_MAX, &text) < 0)
+        return false;
+    if (!v2)
+        return strncmp(text, "FROZEN", 6) == 0;
+    for (char *line = text; line && *line;) {
+        if (strncmp(line, "frozen ", 7) == 0)
+            return line[7] == '1';
+        line = strchr(line, '\n');
+        if (line)
+            line++;
+    }
+    return false;
+}
+
+static int write_state(const struct lb_freezer *f, bool freeze, struct lb_error **err)
+{
+    bool v2 = f->version == LB_CGROUP_V2;
+    const char *value = v2 ? (freeze ? "1" : "0") : (freeze ? "FROZEN" : "THAWED");
+    return write_limit(f->dir, v2 ? "cgroup.freeze" : "freezer.state", value, err);
+}
+
+int lb_cgroup_freeze(struct lb_freezer *f, int timeout_ms, struct lb_error **err)
+{
+    if (f->version == LB_CGROUP_NONE)
+        return lb_error_setk(err, LB_EKIND_INVALID, 0, "no freezer group to freeze");
+    if (timeout_ms < 0)
+        timeout_ms = 10000;
+    f->frozen = true;
+    for (int waited = 0;; waited++) {
+        /* v1 may stay FREEZING while a task is busy in the kernel: asking again retries it */
+        if (waited % 50 == 0 && write_state(f, true, err) < 0)
+            return -1;
+        if (is_frozen(f))
+            return 0;
+        if (waited >= timeout_ms)
+            return lb_error_set(err, ETIMEDOUT, "the processes in cgroup '%s' did not freeze",
+                                f->dir);
+        struct timespec ts = {0, 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int lb_cgroup_thaw(struct lb_freezer *f, struct lb_error **err)
+{
+    if (!f->frozen)
+        return 0;
+    if (write_state(f, false, err) < 0)
+        return -1;
+    f->frozen = false;
+    return 0;
+}
+
+/* The pids listed in dir/cgroup.procs (NULL-free vector; *n may be 0). */
+static pid_t *members(const char *dir, size_t *n)
+{
+    *n = 0;
+    _cleanup_free_ char *path = lb_path_join(dir, "cgroup.procs");
+    _cleanup_free_ char *procs = NULL;
+    if (lb_sys_read_file(path, CONTROL_FILE_MAX, &procs) < 0)
+        return NULL;
+    pid_t *v = NULL;
+    for (char *p = procs; *p;) {
+        char *end = NULL;
+        long pid = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        if (pid > 0) {
+            v = lb_xrealloc(v, (*n + 1) * sizeof(pid_t));
+            v[(*n)++] = (pid_t)pid;
+        }
+        p = end;
+        while (*p == '\n' || *p == ' ')
+            p++;
+    }
+    return v;
+}
+
+/* Move the processes still in the group out of it: each to where it came from, a stranger (a
+ * child forked inside) to the first one's group. */
+static int move_back(struct lb_freezer *f, struct lb_error **err)
+{
+    int rc = 0;
+    const char *home = f->n > 0 ? f->from[0] : f->mount;
+    size_t n = 0;
+    _cleanup_free_ pid_t *in = members(f->dir, &n);
+    for (size_t i = 0; i < n; i++) {
+        const char *to = home;
+        for (size_t k = 0; k < f->n; k++)
+            if (f->pids[k] == in[i])
+                to = f->from[k];
+        if (move_pid(to, in[i]) < 0 && errno != ESRCH && rc == 0)
+            rc = lb_error_set(err, errno, "cannot move process %ld back into cgroup '%s'",
+                              (long)in[i], to);
+    }
+    return rc;
+}
+
+int lb_cgroup_freezer_destroy(struct lb_freezer *f, struct lb_error **err)
+{
+    int rc = 0;
+    if (f->version != LB_CGROUP_NONE && f->dir != NULL) {
+        struct lb_error *e = NULL;
+        if (lb_cgroup_thaw(f, &e) < 0 && rc == 0) {
+            rc = -1;
+            if (err)
+                *err = lb_steal_pointer(&e);
+        }
+        lb_error_free(e);
+        e = NULL;
+        if (f->made) {
+            for (int tries = 0;; tries++) {
+                if (move_back(f, &e) < 0 && tries == 0 && rc == 0 && err) {
+                    rc = -1;
+                    *err = lb_steal_pointer(&e);
+                }
+                lb_error_free(e);
+                e = NULL;
+                if (lb_sys_cgroup_rmdir(f->dir) == 0 || errno == ENOENT)
+                    break;
+                if (errno != EBUSY || tries >= 100) {
+                    if (rc == 0) {
+                        rc = -1;
+                        if (err)
+                            lb_error_set(err, errno, "cannot remove cgroup '%s'", f->dir);
+                    }
+                    break;
+                }
+                struct timespec ts = {0, 10 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+            }
+        }
+    }
+    free(f->dir);
+    free(f->mount);
+    free(f->proc);
+    free(f->pids);
+    lb_strv_free(f->from);
+    *f = (struct lb_freezer){0};
+    return rc;
 }
