@@ -2,16 +2,21 @@
  *
  * Interface: lb_cli_store, lb_cli_getopt, lb_cli_usage, lb_cli_options, lb_cli_usage_error,
  *            lb_cli_nargs, lb_cli_parse_uint, lb_cli_warn, lb_cli_keep_last,
- *            lb_cli_each_container, lb_cli_parse_timeout
+ *            lb_cli_each_container, lb_cli_parse_timeout, lb_cli_output_check,
+ *            lb_cli_output_write
  */
 #include "cli/cli.h"
 #include "core/cleanup.h"
 #include "core/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int lb_cli_store(struct lb_cli *cli, struct lb_store **out, struct lb_error **err)
 {
@@ -196,4 +201,53 @@ int lb_cli_parse_timeout(const char *cmd, const char *s, int *out, struct lb_err
         return -1;
     *out = v > 1000000 ? 1000000 : (int)v;
     return 0;
+}
+
+int lb_cli_output_check(const char *out, struct lb_error **err)
+{
+    if (out == NULL && isatty(STDOUT_FILENO))
+        return lb_error_set(err, 0,
+                            "cowardly refusing to save to a terminal. Use the -o flag or redirect");
+    return 0;
+}
+
+/* Create "<dir>/.<base>.tmp-XXXXXX" next to path, mode 0666 & ~umask; *tmp gets its name. */
+static int open_temp(const char *path, char **tmp, struct lb_error **err)
+{
+    _cleanup_free_ char *d = lb_xstrdup(path), *b = lb_xstrdup(path);
+    char *t = lb_xasprintf("%s/.%s.tmp-XXXXXX", dirname(d), basename(b));
+    int fd = mkostemp(t, O_CLOEXEC);
+    if (fd < 0) {
+        int saved = errno;
+        free(t);
+        return lb_error_set(err, saved, "cannot write '%s'", path);
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    *tmp = t;
+    return fd;
+}
+
+int lb_cli_output_write(const char *out, lb_cli_write_fn write_fn, void *data,
+                        struct lb_error **err)
+{
+    if (out == NULL) {
+        fflush(stdout);
+        return write_fn(STDOUT_FILENO, data, err);
+    }
+    _cleanup_free_ char *tmp = NULL;
+    int fd = open_temp(out, &tmp, err);
+    if (fd < 0)
+        return -1;
+    int rc = write_fn(fd, data, err);
+    if (rc == 0 && fsync(fd) < 0)
+        rc = lb_error_set(err, errno, "cannot write '%s'", out);
+    if (close(fd) < 0 && rc == 0)
+        rc = lb_error_set(err, errno, "cannot write '%s'", out);
+    if (rc == 0 && rename(tmp, out) < 0)
+        rc = lb_error_set(err, errno, "cannot write '%s'", out);
+    if (rc < 0)
+        unlink(tmp);
+    return rc;
 }

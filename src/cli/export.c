@@ -12,15 +12,6 @@
 #include "core/cleanup.h"
 #include "core/util.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 static const char export_usage[] =
     "Usage:  layerbox export [OPTIONS] CONTAINER\n"
     "\n"
@@ -31,41 +22,15 @@ static const char export_usage[] =
     "  -o, --output string   Write to a file, instead of STDOUT\n"
     "  -h, --help            Print this help\n";
 
-/* "<dir>/.<base>.tmp-XXXXXX" next to path, mode 0666 & ~umask; *tmp gets its name. */
-static int open_temp(const char *path, char **tmp, struct lb_error **err)
-{
-    _cleanup_free_ char *d = lb_xstrdup(path), *b = lb_xstrdup(path);
-    char *t = lb_xasprintf("%s/.%s.tmp-XXXXXX", dirname(d), basename(b));
-    int fd = mkostemp(t, O_CLOEXEC);
-    if (fd < 0) {
-        int saved = errno;
-        free(t);
-        return lb_error_set(err, saved, "cannot write '%s'", path);
-    }
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    *tmp = t;
-    return fd;
-}
+struct export_job {
+    struct lb_store *store;
+    struct lb_container *c;
+};
 
-static int export_to_file(struct lb_store *s, struct lb_container *c, const char *out,
-                          struct lb_error **err)
+static int write_export(int fd, void *data, struct lb_error **err)
 {
-    _cleanup_free_ char *tmp = NULL;
-    int fd = open_temp(out, &tmp, err);
-    if (fd < 0)
-        return -1;
-    int rc = lb_container_export(s, c, fd, err);
-    if (rc == 0 && fsync(fd) < 0)
-        rc = lb_error_set(err, errno, "cannot write '%s'", out);
-    if (close(fd) < 0 && rc == 0)
-        rc = lb_error_set(err, errno, "cannot write '%s'", out);
-    if (rc == 0 && rename(tmp, out) < 0)
-        rc = lb_error_set(err, errno, "cannot write '%s'", out);
-    if (rc < 0)
-        unlink(tmp);
-    return rc;
+    struct export_job *j = data;
+    return lb_container_export(j->store, j->c, fd, err);
 }
 
 int lb_cmd_export(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
@@ -77,22 +42,16 @@ int lb_cmd_export(struct lb_cli *cli, int argc, char **argv, struct lb_error **e
         return r;
     if (lb_cli_nargs(argc, argv, 1, 1, err) < 0)
         return -1;
-    if (out == NULL && isatty(STDOUT_FILENO))
-        return lb_error_set(err, 0,
-                            "cowardly refusing to save to a terminal. Use the -o flag or redirect");
+    if (lb_cli_output_check(out, err) < 0)
+        return -1;
     struct lb_store *s = NULL;
     if (lb_cli_store(cli, &s, err) < 0)
         return -1;
     struct lb_container *c = lb_container_resolve(s, argv[optind], err);
     if (c == NULL)
         return -1;
-    int rc;
-    if (out) {
-        rc = export_to_file(s, c, out, err);
-    } else {
-        fflush(stdout);
-        rc = lb_container_export(s, c, STDOUT_FILENO, err);
-    }
+    struct export_job job = {s, c};
+    int rc = lb_cli_output_write(out, write_export, &job, err);
     lb_container_free(c);
     return rc;
 }

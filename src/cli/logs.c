@@ -1,8 +1,8 @@
 /* logs.c — `layerbox logs [-f] [--tail N] [-t] CONTAINER`: what a container wrote (detached, or in
- * the foreground without --rm or -t), from its container.log (docker's json-file format, container/monitor.h): its stdout lines on our
- * stdout and its stderr lines on our stderr, as docker separates them. --tail N shows the last N
- * entries, -t prefixes each with its time (RFC 3339 with nanoseconds), -f keeps following the
- * log until the container is no longer running.
+ * the foreground without --rm or -t), from its container.log (docker's json-file format,
+ * container/monitor.h): its stdout lines on our stdout and its stderr lines on our stderr, as
+ * docker separates them. --tail N shows the last N entries, -t prefixes each with its time (RFC
+ * 3339 with nanoseconds), -f keeps following the log until the container is no longer running.
  *
  * Sits on: container/monitor.h (lb_log_parse_entry), container/container.h.
  * Interface: lb_cmd_logs

@@ -178,12 +178,11 @@ static json_t *row_json(struct lb_store *s, const struct ps_opts *o, const struc
             return NULL;
         size = lb_container_size_string(&sz);
     }
-    return lb_out_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Command", quoted,
-                       "CreatedAt", at, "ID", id, "Image", c->image ? c->image : c->image_id.str,
-                       "Names", c->name, "Ports", "", "RunningFor",
-                       lb_out_since(since, sizeof(since), c->created.sec), "State",
-                       lb_state_to_string(c->state.status), "Status", status, "Size",
-                       size ? size : "");
+    return lb_out_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Command", quoted, "CreatedAt", at,
+        "ID", id, "Image", c->image ? c->image : c->image_id.str, "Names", c->name, "Ports", "",
+        "RunningFor", lb_out_since(since, sizeof(since), c->created.sec), "State",
+        lb_state_to_string(c->state.status), "Status", status, "Size", size ? size : "");
 }
 
 static json_t *header_json(void)
@@ -199,8 +198,11 @@ static int list(struct lb_cli *cli, struct ps_opts *o, struct lb_error **err)
     struct lb_out out;
     /* docker computes sizes for -s, and for a --format that shows them */
     o->size = !o->quiet && (o->size || lb_out_mentions(o->format, "Size"));
-    if (lb_out_init(&out, o->format, o->quiet ? PS_QUIET : o->size ? PS_TABLE_SIZE : PS_TABLE, 0,
-                    err) < 0)
+    if (lb_out_init(&out, o->format,
+                    o->quiet  ? PS_QUIET
+                    : o->size ? PS_TABLE_SIZE
+                              : PS_TABLE,
+                    0, err) < 0)
         return -1;
     int rc = -1;
     struct lb_container **v = NULL;
@@ -230,11 +232,13 @@ int lb_cmd_ps(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
 {
     struct ps_opts o = {0};
     bool quiet = false;
-    const struct lb_cli_opt opts[] = {
-        {"all", 'a', .flag = &o.all},         {"quiet", 'q', .flag = &quiet},
-        {"no-trunc", 0, .flag = &o.no_trunc}, {"format", 0, .value = &o.format},
-        {"filter", 'f', .list = &o.filters},  {"size", 's', .flag = &o.size},
-        {0}};
+    const struct lb_cli_opt opts[] = {{"all", 'a', .flag = &o.all},
+                                      {"quiet", 'q', .flag = &quiet},
+                                      {"no-trunc", 0, .flag = &o.no_trunc},
+                                      {"format", 0, .value = &o.format},
+                                      {"filter", 'f', .list = &o.filters},
+                                      {"size", 's', .flag = &o.size},
+                                      {0}};
     int rc = lb_cli_options(argc, argv, ps_usage, opts, err);
     if (rc > 0) {
         o.quiet = quiet;

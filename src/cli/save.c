@@ -10,15 +10,6 @@
 #include "core/util.h"
 #include "image/archive.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 static const char save_usage[] =
     "Usage:  layerbox save [OPTIONS] IMAGE [IMAGE...]\n"
     "\n"
@@ -31,41 +22,18 @@ static const char save_usage[] =
     "  -o, --output string   Write to a file, instead of STDOUT\n"
     "  -h, --help            Print this help\n";
 
-/* Create "<dir>/.<base>.tmp-XXXXXX" next to path; *tmp gets its name. */
-static int open_temp(const char *path, char **tmp, struct lb_error **err)
-{
-    _cleanup_free_ char *d = lb_xstrdup(path), *b = lb_xstrdup(path);
-    char *t = lb_xasprintf("%s/.%s.tmp-XXXXXX", dirname(d), basename(b));
-    int fd = mkostemp(t, O_CLOEXEC);
-    if (fd < 0) {
-        int saved = errno;
-        free(t);
-        return lb_error_set(err, saved, "cannot write '%s'", path);
-    }
-    mode_t mask = umask(0);
-    umask(mask);
-    fchmod(fd, 0666 & ~mask);
-    *tmp = t;
-    return fd;
-}
+struct save_job {
+    struct lb_store *store;
+    struct lb_image **imgs;
+    char **args;
+    size_t n;
+    enum lb_archive_format fmt;
+};
 
-static int save_to_file(struct lb_store *store, struct lb_image **imgs, char **args, size_t n,
-                        enum lb_archive_format fmt, const char *out, struct lb_error **err)
+static int write_save(int fd, void *data, struct lb_error **err)
 {
-    _cleanup_free_ char *tmp = NULL;
-    int fd = open_temp(out, &tmp, err);
-    if (fd < 0)
-        return -1;
-    int rc = lb_archive_save(store, imgs, args, n, fmt, fd, err);
-    if (rc == 0 && fsync(fd) < 0)
-        rc = lb_error_set(err, errno, "cannot write '%s'", out);
-    if (close(fd) < 0 && rc == 0)
-        rc = lb_error_set(err, errno, "cannot write '%s'", out);
-    if (rc == 0 && rename(tmp, out) < 0)
-        rc = lb_error_set(err, errno, "cannot write '%s'", out);
-    if (rc < 0)
-        unlink(tmp);
-    return rc;
+    struct save_job *j = data;
+    return lb_archive_save(j->store, j->imgs, j->args, j->n, j->fmt, fd, err);
 }
 
 int lb_cmd_save(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
@@ -81,9 +49,8 @@ int lb_cmd_save(struct lb_cli *cli, int argc, char **argv, struct lb_error **err
     enum lb_archive_format fmt;
     if (lb_archive_format_parse(&fmt, format, err) < 0)
         return lb_error_wrap(err, "--format");
-    if (out == NULL && isatty(STDOUT_FILENO))
-        return lb_error_set(err, 0,
-                            "cowardly refusing to save to a terminal. Use the -o flag or redirect");
+    if (lb_cli_output_check(out, err) < 0)
+        return -1;
     struct lb_store *store = NULL;
     if (lb_cli_store(cli, &store, err) < 0)
         return -1;
@@ -95,12 +62,9 @@ int lb_cmd_save(struct lb_cli *cli, int argc, char **argv, struct lb_error **err
         if (imgs[i] == NULL)
             rc = -1;
     }
-    if (rc == 0 && out)
-        rc = save_to_file(store, imgs, argv + optind, n, fmt, out, err);
-    else if (rc == 0) {
-        fflush(stdout);
-        rc = lb_archive_save(store, imgs, argv + optind, n, fmt, STDOUT_FILENO, err);
-    }
+    struct save_job job = {store, imgs, argv + optind, n, fmt};
+    if (rc == 0)
+        rc = lb_cli_output_write(out, write_save, &job, err);
     lb_image_list_free(imgs, n);
     return rc;
 }

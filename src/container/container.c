@@ -620,7 +620,8 @@ static json_t *load_state_json(int record_fd, const char *id, bool *gone, struct
     if (fstatat(record_fd, "state.json", &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
         /* config.json without state.json is only ever a removal under way (create writes
          * state.json first, in a staging directory; rm takes config.json last): read without
-         * the store lock (ps, inspect, logs), it is a container that is going, not a corrupt one. */
+         * the store lock (ps, inspect, logs), it is a container that is going, not a corrupt one.
+         */
         *gone = true;
         not_found(err, id);
         return NULL;

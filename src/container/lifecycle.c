@@ -199,13 +199,13 @@ int lb_lifecycle_root_open(struct lb_store *s, struct lb_container *c,
     out->locked_ = true;
     struct rootfs r;
     int rc = -1;
-    if (lb_container_check(s, c, err) < 0 || rootfs_open(&r, s, c->id, &c->image_id, false, err) < 0)
+    if (lb_container_check(s, c, err) < 0 ||
+        rootfs_open(&r, s, c->id, &c->image_id, false, err) < 0)
         goto fail;
     bool vfs = driver_is_vfs(r.driver);
     if (r.img == NULL && !vfs) {
         lb_error_setk(err, LB_EKIND_NOT_FOUND, 0,
-                      "the image of container '%s' is gone: its layers cannot be mounted",
-                      c->name);
+                      "the image of container '%s' is gone: its layers cannot be mounted", c->name);
         goto fail_r;
     }
     out->running = c->state.status == LB_STATE_RUNNING;
@@ -272,11 +272,11 @@ int lb_lifecycle_root_release(struct lb_container_root *r, struct lb_error **err
     free(r->layer_fds);
     if (r->mounted_) {
         const struct lb_driver *d = NULL;
-        if (lb_store_driver(r->store_, &d, err) < 0 || d->umount(&(struct lb_mount_request){
-                                                              .root_fd = r->store_->root_fd,
-                                                              .root = r->store_->root,
-                                                              .target = r->path},
-                                                          err) < 0)
+        if (lb_store_driver(r->store_, &d, err) < 0 ||
+            d->umount(&(struct lb_mount_request){.root_fd = r->store_->root_fd,
+                                                 .root = r->store_->root,
+                                                 .target = r->path},
+                      err) < 0)
             rc = -1;
     }
     if (r->locked_)
@@ -942,7 +942,8 @@ monitor_main(struct lb_store *s, struct lb_container *c, int status_fd)
     int keep[4] = {s->root_fd, status_fd, s->tmp_lock_fd, explain_fd};
     qsort(keep, 4, sizeof(int), cmp_int);
     close_fds_but(keep, 4);
-    lb_explain("monitor", "pid %d watches container %.12s: its own session, subreaper of the "
+    lb_explain("monitor",
+               "pid %d watches container %.12s: its own session, subreaper of the "
                "container's process, holder of its output pipes",
                (int)getpid(), c->id);
     int devnull = open("/dev/null", O_RDWR);
@@ -995,8 +996,10 @@ monitor_main(struct lb_store *s, struct lb_container *c, int status_fd)
         report_error(status_fd, code, e);
         _exit(1);
     }
-    lb_explain("monitor", "the container's output goes to containers/%.12s…/" LB_LOG_FILE
-               "; layerbox returns, the monitor stays", c->id);
+    lb_explain("monitor",
+               "the container's output goes to containers/%.12s…/" LB_LOG_FILE
+               "; layerbox returns, the monitor stays",
+               c->id);
     lb_explain_set_sink(NULL, NULL);
     if (explain_fd >= 0)
         close(explain_fd);

@@ -130,12 +130,12 @@ json_t *lb_lifecycle_inspect_json(struct lb_store *s, const struct lb_container 
 /* A container's file system seen from outside, for the commands that read or write it without
  * running anything in it (export, cp, diff, commit). */
 struct lb_container_root {
-    int fd;              /* O_DIRECTORY fd of the merged root: the container's "/" */
-    char *path;          /* its path: ROOT/containers/<id>/rootfs */
-    char *upper;         /* the writable layer alone (overlay's upper dir), NULL with vfs */
-    int *layer_fds;      /* the image's layers' diff/ directories, TOP FIRST (O_DIRECTORY) */
-    size_t n_layers;     /* how many; 0 when the image is gone */
-    bool running;        /* the container runs: its own mount is used as it is */
+    int fd;          /* O_DIRECTORY fd of the merged root: the container's "/" */
+    char *path;      /* its path: ROOT/containers/<id>/rootfs */
+    char *upper;     /* the writable layer alone (overlay's upper dir), NULL with vfs */
+    int *layer_fds;  /* the image's layers' diff/ directories, TOP FIRST (O_DIRECTORY) */
+    size_t n_layers; /* how many; 0 when the image is gone */
+    bool running;    /* the container runs: its own mount is used as it is */
     /* private */
     struct lb_store *store_;
     bool locked_, mounted_;

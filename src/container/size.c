@@ -153,8 +153,7 @@ static int walk_dir(struct walk *w, int dfd, const char *path, const char *rel,
             break;
         }
         if (S_ISDIR(st.st_mode)) {
-            int sfd = openat(dirfd(d), de->d_name,
-                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            int sfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (sfd < 0 && errno == ENOENT)
                 continue;
             if (sfd < 0) {
@@ -232,8 +231,8 @@ static int vfs_rw_size(struct lb_store *s, const struct lb_container *c, const c
     }
     int *fds = NULL;
     size_t n = 0;
-    int rc = lb_layers_open_chain(s->root_fd, &img->layers[img->n_layers - 1].chain_id, &fds, &n,
-                                  err);
+    int rc =
+        lb_layers_open_chain(s->root_fd, &img->layers[img->n_layers - 1].chain_id, &fds, &n, err);
     lb_image_free(img);
     if (rc < 0)
         return lb_error_wrap(err, "the image of container '%.12s'", c->id);
@@ -281,6 +280,6 @@ char *lb_container_size_string(const struct lb_container_size *sz)
     lb_human_size(rw, sizeof(rw), (double)sz->rw);
     if (sz->root_fs == 0)
         return lb_xstrdup(rw);
-    return lb_xasprintf("%s (virtual %s)", rw, lb_human_size(virt, sizeof(virt),
-                                                             (double)sz->root_fs));
+    return lb_xasprintf("%s (virtual %s)", rw,
+                        lb_human_size(virt, sizeof(virt), (double)sz->root_fs));
 }

@@ -4,8 +4,8 @@
  * every file under a temporary name, fsync it, rename it into place and fsync the directory, so a
  * crash at any instant leaves the old state or the new one (crun status.c, git lockfile.c).
  *
- * Interface: lb_mkdir_p, lb_fsync_dir_at, lb_atomic_write_at, lb_replace_file_at, lb_read_file_at, lb_rm_tree_at,
- *            lb_write_all, lb_read_full, lb_path_join, lb_path_exists_at, lb_mkdtemp_at
+ * Interface: lb_mkdir_p, lb_fsync_dir_at, lb_atomic_write_at, lb_replace_file_at, lb_read_file_at,
+ * lb_rm_tree_at, lb_write_all, lb_read_full, lb_path_join, lb_path_exists_at, lb_mkdtemp_at
  */
 #include "core/fs.h"
 #include "core/cleanup.h"

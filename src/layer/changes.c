@@ -42,7 +42,7 @@ struct olddir {
 };
 
 struct walk {
-    bool upper;                   /* new side is an overlay upper dir (markers, partial) */
+    bool upper;                    /* new side is an overlay upper dir (markers, partial) */
     enum lb_whiteout_format lower; /* whiteouts of the layers */
     struct lb_change *v;
     size_t n, cap;
@@ -291,8 +291,8 @@ static bool same_time(const struct timespec *a, const struct timespec *b)
 static int differs(int newdir, const char *name, const struct stat *n, const struct olddir *o,
                    const struct stat *old, bool *out)
 {
-    *out = n->st_mode != old->st_mode || n->st_uid != old->st_uid ||
-           n->st_gid != old->st_gid || n->st_rdev != old->st_rdev ||
+    *out = n->st_mode != old->st_mode || n->st_uid != old->st_uid || n->st_gid != old->st_gid ||
+           n->st_rdev != old->st_rdev ||
            (!S_ISDIR(old->st_mode) &&
             (!same_time(&n->st_mtim, &old->st_mtim) || n->st_size != old->st_size));
     if (*out)

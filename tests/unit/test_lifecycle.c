@@ -323,8 +323,8 @@ static struct lb_image *import_image(struct fixture *f)
     struct lb_tar_writer w;
     struct lb_error *err = NULL;
     struct lb_tar_header d = {.path = "etc/", .mode = S_IFDIR | 0755, .mtime = 1000};
-    struct lb_tar_header h = {.path = "etc/hello", .mode = S_IFREG | 0644, .mtime = 1000,
-                              .size = 6};
+    struct lb_tar_header h = {
+        .path = "etc/hello", .mode = S_IFREG | 0644, .mtime = 1000, .size = 6};
     if (lb_tar_writer_init(&w, fd, NULL, &err) < 0 || lb_tar_write_header(&w, &d, &err) < 0 ||
         lb_tar_write_header(&w, &h, &err) < 0 || lb_tar_write_data(&w, "hello\n", 6, &err) < 0 ||
         lb_tar_finish(&w, &err) < 0)
@@ -345,8 +345,8 @@ static struct lb_container *create_from(struct fixture *f, const char *name)
 {
     char *cmd[] = {"true", NULL};
     struct lb_run_opts o = {.cmd = cmd};
-    struct lb_create_request req = {.image = "rootimg:1", .name = name, .opts = &o,
-                                    .stop_timeout = -1};
+    struct lb_create_request req = {
+        .image = "rootimg:1", .name = name, .opts = &o, .stop_timeout = -1};
     struct lb_error *err = NULL;
     struct lb_container *c = lb_lifecycle_create(&f->store, &req, &err);
     if (c == NULL)
@@ -438,9 +438,13 @@ static void test_lifecycle__root_open_uses_a_running_containers_mount_as_it_is(v
     _cleanup_free_ char *upper = lb_xasprintf("%s/containers/%s/diff", f->dir, c->id);
     _cleanup_free_ char *work = lb_xasprintf("%s/containers/%s/work", f->dir, c->id);
     /* mount it as start does, and make it "run" */
-    struct lb_mount_request req = {.root_fd = f->store.root_fd, .root = f->dir,
-                                   .layers = &img->layers[0].chain_id, .n_layers = 1,
-                                   .upper = upper, .work = work, .target = target};
+    struct lb_mount_request req = {.root_fd = f->store.root_fd,
+                                   .root = f->dir,
+                                   .layers = &img->layers[0].chain_id,
+                                   .n_layers = 1,
+                                   .upper = upper,
+                                   .work = work,
+                                   .target = target};
     struct lb_error *err = NULL;
     if (lb_driver_overlay.mount(&req, &err) < 0)
         fail_msg("mount: %s", err->msg);

@@ -145,20 +145,21 @@ static void test_size__vfs_counts_only_what_differs_from_the_image(void **state)
 {
     (void)state;
     char *d = lb_unit_mkdtemp();
-    char *lower = lb_path_join(d, "l0"), *upper = lb_path_join(d, "l1"), *tree = lb_path_join(d, "c");
-    write_n(lower, "same", 100);          /* copied unchanged: 0 */
-    write_n(lower, "changed", 50);        /* rewritten in the container with 70 bytes: 70 */
-    write_n(lower, "hidden/x", 40);       /* whited out by l1 (.wh.hidden), then re-added: 40 */
-    write_n(lower, "opq/y", 30);          /* l1 makes opq/ opaque; the container re-adds y: 30 */
+    char *lower = lb_path_join(d, "l0"), *upper = lb_path_join(d, "l1"),
+         *tree = lb_path_join(d, "c");
+    write_n(lower, "same", 100);    /* copied unchanged: 0 */
+    write_n(lower, "changed", 50);  /* rewritten in the container with 70 bytes: 70 */
+    write_n(lower, "hidden/x", 40); /* whited out by l1 (.wh.hidden), then re-added: 40 */
+    write_n(lower, "opq/y", 30);    /* l1 makes opq/ opaque; the container re-adds y: 30 */
     write_n(upper, ".wh.hidden", 0);
     write_n(upper, "opq/.wh..wh..opq", 0);
-    write_n(upper, "top", 20);            /* from the top layer, unchanged: 0 */
+    write_n(upper, "top", 20); /* from the top layer, unchanged: 0 */
     write_n(tree, "same", 100);
     write_n(tree, "changed", 70);
     write_n(tree, "hidden/x", 40);
     write_n(tree, "opq/y", 30);
     write_n(tree, "top", 20);
-    write_n(tree, "new/file", 5);         /* new: 5 */
+    write_n(tree, "new/file", 5); /* new: 5 */
     /* The copy keeps the image's mtimes (as vfs's copy does), also for the paths a whiteout
      * hides: so only the whiteouts can make those count. */
     const char *same_paths[] = {"top", "same", "hidden/x", "opq/y"};
