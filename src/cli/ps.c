@@ -12,7 +12,7 @@
  *   NAMES          the name
  *   SIZE           with -s (or a --format naming .Size): "<writable layer> (virtual <writable +
  *                  image>)", container/size.h
- * Without -a only running (and paused) containers are listed. -f status=S and name=SUBSTRING
+ * Without -a only running (and paused) containers are listed. -f status=S and name=REGEXP
  * may be repeated: values of one key are or-ed, different keys and-ed.
  *
  * Sits on: container/container.h (list, check), container/size.h, cli/output.h.
@@ -27,6 +27,7 @@
 #include "container/names.h"
 #include "container/size.h"
 
+#include <regex.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,7 +46,7 @@ static const char ps_usage[] =
     "  -a, --all             Show all containers (default shows just running)\n"
     "  -f, --filter filter   Filter output based on conditions provided:\n"
     "                        status=created|running|paused|exited, "
-    "name=SUBSTRING\n" LB_OUT_FORMAT_USAGE
+    "name=REGEXP\n" LB_OUT_FORMAT_USAGE
     "                        fields: .ID .Image .Command .CreatedAt .RunningFor .Status .State\n"
     "                        .Ports .Names .Size\n"
     "      --no-trunc        Don't truncate output\n"
@@ -58,7 +59,8 @@ struct ps_opts {
     const char *format;
     char **filters;
     char **status; /* status= values */
-    char **names;  /* name= values */
+    regex_t *names; /* name= values, compiled (docker: a regular expression) */
+    size_t n_names;
 };
 
 static int parse_filters(struct ps_opts *o, struct lb_error **err)
@@ -82,7 +84,15 @@ static int parse_filters(struct ps_opts *o, struct lb_error **err)
             }
             lb_strv_push(&o->status, val);
         } else if (klen == 4 && strncmp(f, "name", 4) == 0) {
-            lb_strv_push(&o->names, val);
+            o->names = lb_xrealloc(o->names, (o->n_names + 1) * sizeof(*o->names));
+            int rc = regcomp(&o->names[o->n_names], val, REG_EXTENDED | REG_NOSUB);
+            if (rc != 0) {
+                char msg[128];
+                regerror(rc, &o->names[o->n_names], msg, sizeof(msg));
+                return lb_error_setk(err, LB_EKIND_INVALID, 0, "invalid filter 'name=%s': %s", val,
+                                     msg);
+            }
+            o->n_names++;
         } else {
             return lb_error_setk(err, LB_EKIND_INVALID, 0, "invalid filter '%.*s'", (int)klen, f);
         }
@@ -100,10 +110,13 @@ static bool keep(const struct ps_opts *o, const struct lb_container *c)
     } else if (!o->all && !live) {
         return false;
     }
-    if (o->names) {
+    if (o->n_names > 0) {
+        /* docker matches the name with and without its leading '/': "^web$" and "^/web$" */
+        _cleanup_free_ char *slashed = lb_xasprintf("/%s", c->name);
         bool any = false;
-        for (size_t i = 0; o->names[i] && !any; i++)
-            any = strstr(c->name, lb_names_strip_slash(o->names[i])) != NULL;
+        for (size_t i = 0; i < o->n_names && !any; i++)
+            any = regexec(&o->names[i], c->name, 0, NULL, 0) == 0 ||
+                  regexec(&o->names[i], slashed, 0, NULL, 0) == 0;
         if (!any)
             return false;
     }
@@ -249,6 +262,8 @@ int lb_cmd_ps(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)
     }
     lb_strv_free(o.filters);
     lb_strv_free(o.status);
-    lb_strv_free(o.names);
+    for (size_t i = 0; i < o.n_names; i++)
+        regfree(&o.names[i]);
+    free(o.names);
     return rc;
 }

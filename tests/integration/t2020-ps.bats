@@ -93,6 +93,16 @@ beta
 gamma"
     run --separate-stderr lb ps -a -f name=alp -f status=exited --format '{{.Names}}'
     assert_equal "$output" ""
+    # name= is a regular expression, as docker's, matched with or without the leading '/'
+    run --separate-stderr lb ps -a -f 'name=^(alpha|gamma)$' --format '{{.Names}}'
+    assert_equal "$(LC_ALL=C sort <<<"$output")" "alpha
+gamma"
+    run --separate-stderr lb ps -a -f 'name=^/beta$' --format '{{.Names}}'
+    assert_equal "$output" "beta"
+    run --separate-stderr lb ps -a -f 'name=^eta' --format '{{.Names}}'
+    assert_equal "$output" ""
+    must_fail -c 1 lb ps -a -f 'name=(alpha'
+    assert_one_line_error "invalid filter 'name=(alpha'"
     must_fail -c 1 lb ps -f status=sleeping
     assert_one_line_error "invalid filter 'status=sleeping'"
     must_fail -c 1 lb ps -f color=red
