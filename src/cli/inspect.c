@@ -5,7 +5,8 @@
  * ('{{.Id}}', '{{json .Config}}', '{{range .RootFS.Layers}}…{{end}}').
  *
  * As docker does, every argument is tried: what was found is printed (an empty "[]" when
- * nothing was), then one "no such image" line per missing argument, and the exit code is 1.
+ * nothing was), then one "no such object" line per argument that is neither a container nor an
+ * image, and the exit code is 1.
  *
  * Sits on: container/lifecycle.h, container/container.h (resolve, liveness check),
  *          image/store.h (resolve), image/image.h (lb_image_inspect_json), cli/output.h.
@@ -51,8 +52,14 @@ static json_t *inspect_one(struct lb_store *s, const char *arg, struct lb_error 
         return j;
     }
     struct lb_image *img = lb_store_resolve(s, arg, err);
-    if (img == NULL)
+    if (img == NULL) {
+        /* neither a container nor an image: docker's generic inspect says "No such object" */
+        if (*err != NULL && (*err)->kind == LB_EKIND_NOT_FOUND) {
+            lb_error_clear(err);
+            lb_error_setk(err, LB_EKIND_NOT_FOUND, 0, "no such object: '%s'", arg);
+        }
         return NULL;
+    }
     json_t *j = lb_image_inspect_json(img);
     lb_image_free(img);
     return j;

@@ -58,7 +58,7 @@ struct ps_opts {
     bool all, quiet, no_trunc, size;
     const char *format;
     char **filters;
-    char **status; /* status= values */
+    char **status;  /* status= values */
     regex_t *names; /* name= values, compiled (docker: a regular expression) */
     size_t n_names;
 };

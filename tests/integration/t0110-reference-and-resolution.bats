@@ -40,7 +40,7 @@ resolve() {
         assert_equal "$output" "$BB_ID" "resolve $arg"
     done
     must_fail -c 1 resolve busybox:other
-    assert_one_line_error "no such image: 'busybox:other'"
+    assert_one_line_error "no such object: 'busybox:other'"
 }
 
 @test "name@digest resolves by the manifest digest" {
@@ -56,7 +56,7 @@ resolve() {
     run resolve "$TL_NAME@$MANIFEST_DIGEST"
     assert_equal "$output" "$TL_ID"
     must_fail -c 1 lb inspect "${TL_NAME%:*}@sha256:$(printf '0%.0s' {1..64})"
-    assert_one_line_error "no such image"
+    assert_one_line_error "no such object"
 }
 
 @test "a unique ID prefix resolves, down to one hex character" {
@@ -153,7 +153,7 @@ resolve() {
     done
     # A well-formed digest that nothing has is simply not found.
     must_fail -c 1 lb inspect "busybox@sha256:$zeros"
-    assert_one_line_error "no such image"
+    assert_one_line_error "no such object"
     assert_equal "$(store_snapshot "$LB_ROOT")" "$before"
 }
 
@@ -161,9 +161,9 @@ resolve() {
     before=$(store_snapshot "$LB_ROOT")
     zeros=$(printf '0%.0s' {1..64})
     must_fail -c 1 lb inspect "sha256:$zeros"
-    assert_one_line_error "no such image: 'sha256:$zeros'"
+    assert_one_line_error "no such object: 'sha256:$zeros'"
     must_fail -c 1 lb inspect "$zeros"
-    assert_one_line_error "no such image"
+    assert_one_line_error "no such object"
     must_fail -c 1 lb inspect "sha256:$(printf 'f%.0s' {1..65})"
     assert_one_line_error
     assert_equal "$(store_snapshot "$LB_ROOT")" "$before"

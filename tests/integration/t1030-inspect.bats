@@ -73,13 +73,13 @@ setup() {
     before=$(store_snapshot "$LB_ROOT")
     must_fail -c 1 lb inspect "$REPO_TAG" nosuch
     assert_equal "$(jq -r '.[].Id' <<<"$output")" "$IMAGE_ID"
-    assert_one_line_error "no such image: 'nosuch'"
+    assert_one_line_error "no such object: 'nosuch'"
     must_fail -c 1 lb inspect nosuch
     assert_equal "$output" "[]"
-    assert_one_line_error "no such image: 'nosuch'"
+    assert_one_line_error "no such object: 'nosuch'"
     must_fail -c 1 lb inspect -f '{{.Id}}' one two
     assert_equal "$output" ""
-    assert_equal "$stderr" "$(printf "layerbox: no such image: 'one'\nlayerbox: no such image: 'two'")"
+    assert_equal "$stderr" "$(printf "layerbox: no such object: 'one'\nlayerbox: no such object: 'two'")"
     assert_equal "$(store_snapshot "$LB_ROOT")" "$before"
 }
 

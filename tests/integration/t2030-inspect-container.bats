@@ -78,6 +78,6 @@ $id"
 
 @test "inspect of something that is neither fails with one line per argument" {
     must_fail -c 1 lb inspect nothing-here
-    assert_one_line_error "no such image: 'nothing-here'"
+    assert_one_line_error "no such object: 'nothing-here'"
     assert_equal "$output" "[]"
 }
