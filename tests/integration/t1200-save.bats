@@ -126,6 +126,25 @@ untar() {
     assert_output_contains "cowardly refusing to save to a terminal. Use the -o flag or redirect"
 }
 
+@test "save of a repository named without a tag saves all its tags, as docker does" {
+    lb load -i "$(fixture busybox.docker.tar)" >/dev/null
+    load_fixture_ids busybox
+    lb tag "$REPO_TAG" multi:b
+    lb tag "$REPO_TAG" multi:a
+    lb tag "$REPO_TAG" other:a
+    lb save -o "$LB_TMP/all.tar" multi
+    run jq -r '.[].RepoTags[]' <(tar -xOf "$LB_TMP/all.tar" manifest.json)
+    assert_equal "$output" "multi:a
+multi:b"
+    lb save -o "$LB_TMP/one.tar" multi:b
+    run jq -r '.[].RepoTags[]' <(tar -xOf "$LB_TMP/one.tar" manifest.json)
+    assert_equal "$output" "multi:b"
+    # a repository with no tag here is still an unknown image
+    must_fail -c 1 lb save -o "$LB_TMP/none.tar" nosuchrepo
+    assert_one_line_error "no such image: 'nosuchrepo'"
+    [ ! -e "$LB_TMP/none.tar" ]
+}
+
 @test "save of an unknown image fails and writes no file" {
     lb load -i "$(fixture busybox.docker.tar)" >/dev/null
     must_fail -c 1 lb save -o "$LB_TMP/x.tar" layerbox-fixtures/busybox nosuch:image
