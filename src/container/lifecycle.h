@@ -13,7 +13,10 @@
  *
  * Every step that reads a state and changes it holds the store lock around the whole sequence
  * and asks the state machine (state.h) first, so an illegal move changes nothing. The lock is
- * not held while the container runs. Library code: nothing here prints or exits. */
+ * not held while the container runs. Library code: nothing here prints or exits.
+ *
+ * Implemented by lifecycle.c (create, foreground start, remove, register, argv), detached.c
+ * (the monitor), stop.c (stop, kill, wait), inspect.c and root.c (lb_lifecycle_root_*). */
 #ifndef LB_CONTAINER_LIFECYCLE_H
 #define LB_CONTAINER_LIFECYCLE_H
 

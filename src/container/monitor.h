@@ -1,7 +1,7 @@
 /* monitor.h — the pieces of the container monitor that are plain data: container.log in docker's
  * json-file format, the pump that copies a container's stdout and stderr into it (and, for a
  * foreground container, to the caller's own stdout and stderr too), and signal names. The monitor
- * process itself (double fork, setsid, subreaper) is lifecycle.c's lb_lifecycle_start_detached;
+ * process itself (double fork, setsid, subreaper) is detached.c's lb_lifecycle_start_detached;
  * these are what it and `logs`/`kill`/`stop` share.
  *
  * container.log: one JSON object per line, as docker's json-file log driver writes them:
