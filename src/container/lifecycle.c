@@ -373,8 +373,10 @@ int lb_lifecycle_start_locked(struct lb_store *s, struct lb_container *c,
         return lb_error_setk(err, LB_EKIND_CONFLICT, 0, "container '%s' is already running",
                              c->name);
     if (make_dirs(s, c->id, err) < 0 ||
-        lb_lifecycle_rootfs_open(r, s, c->id, &c->image_id, true, err) < 0 ||
-        lb_lifecycle_rootfs_mount(s, r, err) < 0)
+        lb_lifecycle_rootfs_open(r, s, c->id, &c->image_id, true, err) < 0)
+        return -1;
+    r->volatile_upper = c->auto_remove; /* disposable: no sync of its writable layer */
+    if (lb_lifecycle_rootfs_mount(s, r, err) < 0)
         return -1;
     lb_explain("container", "root of %.12s mounted by %s at %s", c->id, r->driver->name, r->target);
 

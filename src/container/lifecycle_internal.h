@@ -18,6 +18,7 @@ struct lb_lifecycle_rootfs {
     struct lb_image *img;     /* NULL when the image cannot be loaded (then no layers) */
     struct lb_digest *chains; /* TOP FIRST */
     char *upper, *work, *target;
+    bool volatile_upper; /* mount the upper as overlay's "volatile" (--rm containers) */
 };
 
 /* Fill r for container id (image_id: its image). need_image: fail when the image cannot be

@@ -45,7 +45,8 @@ static struct lb_mount_request rootfs_request(const struct lb_store *s,
                                      .n_layers = r->img ? r->img->n_layers : 0,
                                      .upper = r->upper,
                                      .work = r->work,
-                                     .target = r->target};
+                                     .target = r->target,
+                                     .volatile_upper = r->volatile_upper};
 }
 
 /* need_image: fail when the image cannot be loaded (start); else go on without layers (remove,

@@ -128,6 +128,11 @@ int lb_store_open(struct lb_store *s, const char *root, struct lb_error **err)
 
 void lb_store_release(struct lb_store *s)
 {
+    for (size_t i = 0; i < s->n_memo; i++)
+        free(s->memo[i].data);
+    free(s->memo);
+    s->memo = NULL;
+    s->n_memo = 0;
     lb_lock_release(s->tmp_lock_fd);
     lb_lock_release(s->lock_fd);
     if (s->root_fd >= 0)
@@ -205,9 +210,38 @@ int lb_store_blob_open(struct lb_store *s, const struct lb_digest *d, struct lb_
     return fd;
 }
 
+static const struct lb_blob_memo *memo_find(const struct lb_store *s, const struct lb_digest *d)
+{
+    for (size_t i = 0; i < s->n_memo; i++)
+        if (lb_digest_equal(&s->memo[i].digest, d))
+            return &s->memo[i];
+    return NULL;
+}
+
+static void memo_add(struct lb_store *s, const struct lb_digest *d, const char *data, size_t len)
+{
+    if (len > LB_BLOB_MEMO_MAX_SIZE || s->n_memo >= LB_BLOB_MEMO_MAX)
+        return;
+    if (s->memo == NULL)
+        s->memo = lb_xmalloc(LB_BLOB_MEMO_MAX * sizeof(*s->memo));
+    struct lb_blob_memo *m = &s->memo[s->n_memo++];
+    m->digest = *d;
+    m->data = lb_xmalloc(len + 1);
+    memcpy(m->data, data, len + 1); /* with the NUL lb_read_file_at put after the bytes */
+    m->len = len;
+}
+
 int lb_store_blob_read(struct lb_store *s, const struct lb_digest *d, size_t max, char **out,
                        size_t *len, struct lb_error **err)
 {
+    const struct lb_blob_memo *m = memo_find(s, d);
+    if (m != NULL && m->len <= max) {
+        *out = lb_xmalloc(m->len + 1);
+        memcpy(*out, m->data, m->len + 1);
+        if (len)
+            *len = m->len;
+        return 0;
+    }
     _cleanup_free_ char *rel = lb_store_blob_relpath(d);
     _cleanup_free_ char *buf = NULL;
     size_t n = 0;
@@ -218,6 +252,7 @@ int lb_store_blob_read(struct lb_store *s, const struct lb_digest *d, size_t max
     if (!lb_digest_equal(&got, d))
         return lb_error_setk(err, LB_EKIND_INVALID, 0,
                              "blob %s is corrupt: its content hashes to %s", d->str, got.str);
+    memo_add(s, d, buf, n);
     if (len)
         *len = n;
     *out = lb_steal_pointer(&buf);

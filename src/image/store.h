@@ -42,7 +42,20 @@ struct lb_store {
     void *user_data;
     const char *requested_driver;   /* --storage-driver (not owned), or NULL; set after open */
     const struct lb_driver *driver; /* selected by lb_store_driver on first use, else NULL */
+    struct lb_blob_memo *memo;      /* small blobs already read and verified (lb_store_blob_read) */
+    size_t n_memo;
 };
+
+/* A blob is named by its content, so once read and verified its bytes stay true for the
+ * process: a command that loads the same image three times (run: resolve, mount, remove) reads
+ * and hashes its manifest and config once. */
+struct lb_blob_memo {
+    struct lb_digest digest;
+    char *data;
+    size_t len;
+};
+#define LB_BLOB_MEMO_MAX 16            /* blobs remembered per store handle */
+#define LB_BLOB_MEMO_MAX_SIZE (64 << 10) /* the largest one remembered */
 
 /* The default root: $LAYERBOX_ROOT, else /var/lib/layerbox for root, else
  * $XDG_DATA_HOME/layerbox (default ~/.local/share/layerbox). Caller frees. */

@@ -26,6 +26,11 @@ struct lb_mount_request {
     const char *upper;  /* absolute path of a writable dir, or NULL (read-only) */
     const char *work;   /* overlay work dir next to upper, or NULL */
     const char *target; /* absolute path of the mount point (an existing dir) */
+    /* The writable layer of a disposable (--rm) container: overlay's "volatile" option, no sync
+     * of the upper file system, not even at unmount (which otherwise flushes the whole file
+     * system the store is on). After a crash such an upper may have lost writes: nobody needs
+     * them, the container is removed. Ignored by vfs and without an upper. */
+    bool volatile_upper;
 };
 
 struct lb_driver {

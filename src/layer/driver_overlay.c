@@ -219,7 +219,26 @@ static int overlay_mount(const struct lb_mount_request *req, struct lb_error **e
      * of the host just because someone looked at the image. */
     unsigned long flags = req->upper ? 0 : (MS_RDONLY | MS_NOSUID | MS_NODEV);
     int merr = 0;
-    if (mount_in_layers_dir(req->root_fd, "overlay", req->target, "overlay", flags, opts, &merr,
+    if (req->upper && req->work) {
+        /* A volatile mount leaves work/work/incompat/volatile, and overlayfs refuses to mount
+         * that work dir again until it is gone: left by a crash, the upper may have lost writes
+         * (only a disposable container's ever is volatile), so it goes. */
+        _cleanup_free_ char *incompat = lb_xasprintf("%s/work/incompat", req->work);
+        struct lb_error *e = NULL;
+        lb_rm_tree_at(AT_FDCWD, incompat, &e);
+        lb_error_free(e);
+    }
+    bool vol = req->volatile_upper && req->upper;
+    if (vol) {
+        _cleanup_free_ char *vopts = lb_xasprintf("%s,volatile", opts);
+        if (mount_in_layers_dir(req->root_fd, "overlay", req->target, "overlay", flags, vopts,
+                                &merr, err) < 0)
+            goto out;
+        if (merr == EINVAL) /* before Linux 5.10: no "volatile"; mount it the durable way */
+            vol = false;
+    }
+    if (!vol &&
+        mount_in_layers_dir(req->root_fd, "overlay", req->target, "overlay", flags, opts, &merr,
                             err) < 0)
         goto out;
     if (merr == EINVAL && req->n_layers == 1 && req->upper == NULL) {
@@ -232,8 +251,8 @@ static int overlay_mount(const struct lb_mount_request *req, struct lb_error **e
         goto out;
     }
     if (req->upper)
-        lb_explain("mount", "overlay lowerdir=%s upperdir=%s workdir=%s → %s", lower, req->upper,
-                   req->work, req->target);
+        lb_explain("mount", "overlay lowerdir=%s upperdir=%s workdir=%s%s → %s", lower,
+                   req->upper, req->work, vol ? " volatile (--rm: no sync)" : "", req->target);
     else
         lb_explain("mount", "overlay lowerdir=%s (read-only, no upper) → %s", lower, req->target);
     rc = 0;

@@ -1075,6 +1075,48 @@ static void test_driver__overlay_with_an_upper_dir_writes_there(void **state)
     free(work);
 }
 
+/* A --rm container's writable layer is mounted "volatile" (no sync at unmount); the mark a
+ * volatile mount leaves in the work dir (work/incompat/volatile), which overlayfs would refuse
+ * to mount again, is cleared before the next mount. */
+static void test_driver__overlay_volatile_upper_and_its_leftover_mark(void **state)
+{
+    struct fx *f = *state;
+    if (!can_mount_overlay())
+        skip();
+    struct lb_error *err = NULL;
+    struct lb_digest layers[3];
+    mk_three_layers(f, LB_WHITEOUT_OVERLAY, layers);
+    char *upper = lb_path_join(f->root, "c/diff"), *work = lb_path_join(f->root, "c/work");
+    assert_int_equal(lb_mkdir_p(upper, 0755, &err), 0);
+    assert_int_equal(lb_mkdir_p(work, 0755, &err), 0);
+    struct lb_mount_request req = request(f, layers, 3);
+    req.upper = upper;
+    req.work = work;
+    req.volatile_upper = true;
+    if (lb_driver_overlay.mount(&req, &err) < 0)
+        fail_msg("overlay mount: %s", err->msg);
+    /* the option is in the mount table (read with grep, not with layerbox) */
+    char *cmd = lb_xasprintf("grep -q ' %s .* overlay .*volatile' /proc/self/mountinfo", f->target);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    put(f->target, "data/written", "x\n");
+    assert_int_equal(lb_driver_overlay.umount(&req, &err), 0);
+    assert_file(upper, "data/written", "x\n");
+    char *mark = lb_xasprintf("%s/work/incompat/volatile", work);
+    struct stat st;
+    assert_int_equal(stat(mark, &st), 0); /* what a crash would leave too */
+    /* mounted again (durably this time): the mark goes, the upper is kept */
+    req.volatile_upper = false;
+    if (lb_driver_overlay.mount(&req, &err) < 0)
+        fail_msg("second overlay mount: %s", err->msg);
+    assert_file(f->target, "data/written", "x\n");
+    assert_int_equal(lb_driver_overlay.umount(&req, &err), 0);
+    assert_int_equal(stat(mark, &st), -1);
+    free(mark);
+    free(upper);
+    free(work);
+}
+
 static void test_driver__overlay_needs_every_layer_unpacked(void **state)
 {
     struct fx *f = *state;
@@ -1189,6 +1231,7 @@ LB_UNIT_MAIN(cmocka_unit_test(test_driver__lowerdir_lists_short_links_top_first)
              T(test_driver__overlay_mounts_the_union_read_only_through_short_links),
              T(test_driver__overlay_binds_a_single_layer_read_only),
              T(test_driver__overlay_with_an_upper_dir_writes_there),
+             T(test_driver__overlay_volatile_upper_and_its_leftover_mark),
              T(test_driver__overlay_needs_every_layer_unpacked),
              T(test_driver__overlay_falls_back_to_the_link_in_meta_json),
              T(test_driver__overlay_umount_of_an_unmounted_target_fails))

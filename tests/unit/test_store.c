@@ -6,6 +6,7 @@
 #include "image/digest.h"
 #include "image/store.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -145,6 +146,40 @@ static void test_store__blob_read_detects_corruption(void **state)
     assert_error_contains(err, "corrupt");
     free(rel);
     free(p);
+}
+
+/* A blob read and verified once is remembered by the store handle (it is named by its content):
+ * a second read does not touch the file; another handle reads, and verifies, the file again. */
+static void test_store__blob_read_remembers_verified_small_blobs(void **state)
+{
+    struct fixture *f = *state;
+    struct lb_error *err = NULL;
+    struct lb_digest d;
+    assert_int_equal(lb_store_blob_put(&f->store, &d, "{\"a\":1}", 7, &err), 0);
+    char *out = NULL;
+    size_t len = 0;
+    assert_int_equal(lb_store_blob_read(&f->store, &d, 100, &out, &len, &err), 0);
+    assert_int_equal(len, 7);
+    assert_string_equal(out, "{\"a\":1}");
+    free(out);
+    char *rel = lb_store_blob_relpath(&d);
+    assert_int_equal(unlinkat(f->store.root_fd, rel, 0), 0);
+    out = NULL;
+    assert_int_equal(lb_store_blob_read(&f->store, &d, 100, &out, &len, &err), 0);
+    assert_string_equal(out, "{\"a\":1}"); /* NUL-terminated, as a read from disk */
+    assert_int_equal(len, 7);
+    free(out);
+    /* a limit smaller than the blob is still refused */
+    assert_int_equal(lb_store_blob_read(&f->store, &d, 3, &out, &len, &err), -1);
+    lb_error_clear(&err);
+    /* a second handle does not share the memory: the file is gone for it */
+    struct lb_store other;
+    assert_int_equal(lb_store_open(&other, f->dir, &err), 0);
+    assert_int_equal(lb_store_blob_read(&other, &d, 100, &out, &len, &err), -1);
+    assert_int_equal(err->code, ENOENT);
+    lb_error_clear(&err);
+    lb_store_release(&other);
+    free(rel);
 }
 
 static void test_store__blob_open_missing_is_not_found(void **state)
@@ -442,6 +477,7 @@ LB_UNIT_MAIN(T(test_store__open_creates_an_oci_layout), T(test_store__open_clear
              T(test_store__open_refuses_a_file_as_root),
              T(test_store__blob_put_is_content_addressed_and_idempotent),
              T(test_store__blob_read_detects_corruption),
+             T(test_store__blob_read_remembers_verified_small_blobs),
              T(test_store__blob_open_missing_is_not_found),
              T(test_store__writer_verifies_digest_and_size_before_publishing),
              T(test_store__index_changes_need_the_lock),
