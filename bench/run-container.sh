@@ -60,6 +60,24 @@ pooled_median_ms() {
               printf "%.2f\n", m * 1000 }'
 }
 
+# alternate_rounds PREP FILE1 CMD1 FILE2 CMD2: ROUNDS (default 5) rounds of BENCH_RUNS runs of
+# each command in turn, every run's time (seconds) appended to its file. Two commands of a few ms
+# compared all-of-one-then-all-of-the-other compare two moments of this shared machine as much
+# as the commands; alternating rounds and pooled medians (pooled_median_ms) compare like with like.
+alternate_rounds() {
+    prep=$1 f1=$2 c1=$3 f2=$4 c2=$5
+    : >"$f1"
+    : >"$f2"
+    for r in $(seq "${ROUNDS:-5}"); do
+        hyperfine --style none --runs "$BENCH_RUNS" --warmup 1 --prepare "$prep" \
+            --export-json "$B/hf.json" "$c1" >/dev/null 2>&1 &&
+            jq -r '.results[0].times[]' "$B/hf.json" >>"$f1"
+        hyperfine --style none --runs "$BENCH_RUNS" --warmup 1 --prepare "$prep" \
+            --export-json "$B/hf.json" "$c2" >/dev/null 2>&1 &&
+            jq -r '.results[0].times[]' "$B/hf.json" >>"$f2"
+    done
+}
+
 # check WHAT CMD...: run CMD once before timing it, so a broken row says why instead of "nan".
 check() {
     what=$1
@@ -83,19 +101,22 @@ tar -C "$B/lower" -xf "$ROOTFS_TAR"
 
 row "what" "median ms" "x floor"
 check "floor" "$FLOOR" "$B/lower" "$B/scratch" || exit 1
-t_floor=$(median_ms "true" "$FLOOR $B/lower $B/scratch")
-row "bench/floor (clone+overlay+pivot_root+/proc+exec)" "$t_floor" "1.00"
-
 t_lb=
 if "$LAYERBOX" run --help >/dev/null 2>&1; then
     lb import "$ROOTFS_TAR" "$IMG" >/dev/null
     if check "layerbox run" lb run --rm "$IMG" /bin/true; then
-        t_lb=$(median_ms "true" "$LAYERBOX --root $B/store run --rm $IMG /bin/true")
-        row "layerbox run --rm IMAGE /bin/true" "$t_lb" "$(ratio "$t_lb" "$t_floor")"
+        # the floor and layerbox in alternating rounds: the ratio is the target
+        alternate_rounds true "$B/floor.times" "$FLOOR $B/lower $B/scratch" \
+            "$B/lb.times" "$LAYERBOX --root $B/store run --rm $IMG /bin/true"
+        t_floor=$(pooled_median_ms "$B/floor.times")
+        t_lb=$(pooled_median_ms "$B/lb.times")
     fi
 else
     echo "layerbox run not available: skipped"
 fi
+[ -n "$t_lb" ] || t_floor=$(median_ms "true" "$FLOOR $B/lower $B/scratch")
+row "bench/floor (clone+overlay+pivot_root+/proc+exec)" "$t_floor" "1.00"
+[ -n "$t_lb" ] && row "layerbox run --rm IMAGE /bin/true" "$t_lb" "$(ratio "$t_lb" "$t_floor")"
 
 t_pm=
 if have podman; then
@@ -156,20 +177,9 @@ if "$LAYERBOX" create --help >/dev/null 2>&1; then
     fi
     # (hyperfine's prepare removes the checked container before the first run)
     if check "layerbox create" lb create $name "$IMG" /bin/true; then
-        # A create is ~4 ms, a third of it fsyncs whose latency drifts on a shared disk: all
-        # runs of one image, then all of the other, compare two moments more than two images.
-        # So ROUNDS alternating rounds of BENCH_RUNS each, and the median of the pooled times.
-        : >"$B/small.times"
-        : >"$B/big.times"
-        for r in $(seq "${CREATE_ROUNDS:-5}"); do
-            for which in small big; do
-                img=$IMG
-                [ "$which" = big ] && img=$BIG
-                hyperfine --style none --runs "$BENCH_RUNS" --warmup 1 --prepare "$prep" \
-                    --export-json "$B/hf.json" "$LAYERBOX --root $B/store create $name $img /bin/true" \
-                    >/dev/null 2>&1 && jq -r '.results[0].times[]' "$B/hf.json" >>"$B/$which.times"
-            done
-        done
+        # A create is ~4 ms, a third of it fsyncs whose latency drifts on a shared disk.
+        alternate_rounds "$prep" "$B/small.times" "$LAYERBOX --root $B/store create $name $IMG /bin/true" \
+            "$B/big.times" "$LAYERBOX --root $B/store create $name $BIG /bin/true"
         t_small=$(pooled_median_ms "$B/small.times")
         t_big=$(pooled_median_ms "$B/big.times")
         row "what" "median ms" "x 2 MB"
