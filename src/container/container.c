@@ -33,6 +33,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CONTAINERS_DIR "containers"
@@ -424,6 +425,46 @@ static int name_conflict(struct lb_error **err, const char *name, const char *ow
                          name, owner);
 }
 
+#define TOMBSTONE_PREFIX ".exit-"
+
+static int not_found(struct lb_error **err, const char *what);
+
+int lb_container_tombstone_write(struct lb_store *s, const char *id, int exit_code,
+                                 struct lb_error **err)
+{
+    _cleanup_free_ char *rel = lb_xasprintf(CONTAINERS_DIR "/" TOMBSTONE_PREFIX "%s", id);
+    _cleanup_free_ char *text = lb_xasprintf("%d\n", exit_code);
+    return lb_replace_file_at(s->root_fd, rel, text, strlen(text), 0644, LB_VOLATILE, err);
+}
+
+int lb_container_tombstone_read(struct lb_store *s, const char *id, int *exit_code,
+                                struct lb_error **err)
+{
+    _cleanup_free_ char *rel = lb_xasprintf(CONTAINERS_DIR "/" TOMBSTONE_PREFIX "%s", id);
+    _cleanup_free_ char *text = NULL;
+    struct lb_error *e = NULL;
+    if (lb_read_file_at(s->root_fd, rel, 32, &text, NULL, &e) < 0) {
+        bool missing = e->code == ENOENT;
+        lb_error_free(e);
+        return missing ? not_found(err, id) : lb_error_set(err, EIO, "cannot read '%s'", rel);
+    }
+    char *end = NULL;
+    long code = strtol(text, &end, 10);
+    if (end == text || code < -1 || code > 255)
+        return lb_error_setk(err, LB_EKIND_INVALID, 0, "'%s' holds no exit code", rel);
+    *exit_code = (int)code;
+    return 0;
+}
+
+/* A tombstone older than LB_EXIT_TOMBSTONE_SECONDS: no wait is still after it. */
+static bool is_old_tombstone(int containers_fd, const char *name)
+{
+    struct stat st;
+    return lb_str_has_prefix(name, TOMBSTONE_PREFIX) &&
+           fstatat(containers_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           st.st_mtime + LB_EXIT_TOMBSTONE_SECONDS < time(NULL);
+}
+
 /* A record whose config.json is empty: what a crash leaves of a --rm container's record, which
  * is written without fsync (create_locked). */
 static bool is_crashed_volatile_record(int containers_fd, const char *name)
@@ -436,9 +477,9 @@ static bool is_crashed_volatile_record(int containers_fd, const char *name)
            st.st_size == 0;
 }
 
-/* Remove staging directories a crashed create left behind, and the records of --rm containers a
- * crash emptied. Caller holds the store lock, so no create is in progress: every .tmp- entry is a
- * leftover. */
+/* Remove staging directories a crashed create left behind, the records of --rm containers a
+ * crash emptied, and exit-code tombstones no wait needs any more. Caller holds the store lock, so
+ * no create is in progress: every .tmp- entry is a leftover. */
 static void clean_staging(struct lb_store *s)
 {
     int fd = openat(s->root_fd, CONTAINERS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -451,13 +492,16 @@ static void clean_staging(struct lb_store *s)
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         if (!lb_str_has_prefix(de->d_name, TMP_PREFIX) &&
-            !is_crashed_volatile_record(dirfd(d), de->d_name))
+            !is_crashed_volatile_record(dirfd(d), de->d_name) &&
+            !is_old_tombstone(dirfd(d), de->d_name))
             continue;
         struct lb_error *e = NULL;
         lb_rm_tree_at(dirfd(d), de->d_name, &e);
         lb_error_free(e);
         lb_explain("container", "removed leftover %s " CONTAINERS_DIR "/%s",
-                   de->d_name[0] == '.' ? "staging entry" : "record emptied by a crash",
+                   lb_str_has_prefix(de->d_name, TMP_PREFIX)         ? "staging entry"
+                   : lb_str_has_prefix(de->d_name, TOMBSTONE_PREFIX) ? "exit code"
+                                                                     : "record emptied by a crash",
                    de->d_name);
     }
     closedir(d);

@@ -136,6 +136,17 @@ int lb_container_rename(struct lb_store *s, struct lb_container *c, const char *
  * and ended the process (rm -f) and unmounted the root first. */
 int lb_container_remove(struct lb_store *s, const char *id, struct lb_error **err);
 
+/* The exit code of a --rm container outlives its record for a minute, so that a `wait` that
+ * started while it ran still gets it (docker's wait does): containers/.exit-<id> holds the code.
+ * Written by whoever removes the container after its exit; read by lb_lifecycle_wait when the
+ * record it was watching is gone (LB_EKIND_NOT_FOUND without one); removed, once older than
+ * LB_EXIT_TOMBSTONE_SECONDS, by the next create. */
+#define LB_EXIT_TOMBSTONE_SECONDS 60
+int lb_container_tombstone_write(struct lb_store *s, const char *id, int exit_code,
+                                 struct lb_error **err);
+int lb_container_tombstone_read(struct lb_store *s, const char *id, int *exit_code,
+                                struct lb_error **err);
+
 /* The liveness check ("running is checked, not trusted"). For a record in state running or
  * paused: under the store lock, re-read state.json (the monitor may have recorded the end
  * meanwhile: then that is the state, and c->state is refreshed); if the pid is gone, a zombie, or

@@ -169,6 +169,9 @@ monitor_main(struct lb_store *s, struct lb_container *c, int status_fd)
     lb_lifecycle_finish(s, c, &r, &proc, true, code, NULL);
     if (c->auto_remove) {
         struct lb_error *re = NULL;
+        /* for a `wait` that is watching: the code outlives the record (container.h) */
+        if (code >= 0 && lb_container_tombstone_write(s, c->id, code, &re) < 0)
+            lb_error_clear(&re);
         lb_lifecycle_remove_with_volumes(s, c->id, true, NULL, &re);
         lb_error_free(re);
     }

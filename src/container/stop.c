@@ -41,12 +41,26 @@ static bool wait_gone(pid_t pid, uint64_t start, long ms)
 
 /* The process is gone: wait (up to 10 s) for its monitor to record the end; when the monitor is
  * gone too, the liveness check records it. c is refreshed. */
+/* After a failed load or check: a --rm container removed meanwhile left its exit code behind
+ * (lb_container_tombstone_write); take it as the exit and clear *err. Else -1, *err as it was. */
+static int removed_with_code(struct lb_store *s, struct lb_container *c, struct lb_error **err)
+{
+    int code = 0;
+    if (*err == NULL || (*err)->kind != LB_EKIND_NOT_FOUND ||
+        lb_container_tombstone_read(s, c->id, &code, NULL) < 0)
+        return -1;
+    lb_error_clear(err);
+    c->state.status = LB_STATE_EXITED;
+    c->state.exit_code = code;
+    return 0;
+}
+
 static int wait_recorded(struct lb_store *s, struct lb_container *c, struct lb_error **err)
 {
     for (int i = 0; i < 1000; i++) {
         struct lb_container *now = lb_container_load(s, c->id, err);
         if (now == NULL)
-            return -1;
+            return removed_with_code(s, c, err);
         c->state = now->state;
         lb_container_free(now);
         if (c->state.status != LB_STATE_RUNNING && c->state.status != LB_STATE_PAUSED)
@@ -56,7 +70,7 @@ static int wait_recorded(struct lb_store *s, struct lb_container *c, struct lb_e
             break;
         sleep_ms(10);
     }
-    return lb_container_check(s, c, err) < 0 ? -1 : 0;
+    return lb_container_check(s, c, err) < 0 ? removed_with_code(s, c, err) : 0;
 }
 
 static int stop_signal_of(const struct lb_container *c, int *sig, struct lb_error **err)
@@ -148,7 +162,7 @@ int lb_lifecycle_wait(struct lb_store *s, const char *arg, int *exit_code, struc
     int rc = 0;
     for (;;) {
         if (lb_container_check(s, c, err) < 0) {
-            rc = -1;
+            rc = removed_with_code(s, c, err);
             break;
         }
         if (c->state.status != LB_STATE_RUNNING && c->state.status != LB_STATE_PAUSED)
@@ -160,7 +174,7 @@ int lb_lifecycle_wait(struct lb_store *s, const char *arg, int *exit_code, struc
         sleep_ms(50);
         struct lb_container *now = lb_container_load(s, c->id, err);
         if (now == NULL) {
-            rc = -1;
+            rc = removed_with_code(s, c, err); /* a --rm container's code outlives it */
             break;
         }
         c->state = now->state;

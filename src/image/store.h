@@ -54,7 +54,7 @@ struct lb_blob_memo {
     char *data;
     size_t len;
 };
-#define LB_BLOB_MEMO_MAX 16            /* blobs remembered per store handle */
+#define LB_BLOB_MEMO_MAX      16         /* blobs remembered per store handle */
 #define LB_BLOB_MEMO_MAX_SIZE (64 << 10) /* the largest one remembered */
 
 /* The default root: $LAYERBOX_ROOT, else /var/lib/layerbox for root, else

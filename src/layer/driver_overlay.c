@@ -237,9 +237,8 @@ static int overlay_mount(const struct lb_mount_request *req, struct lb_error **e
         if (merr == EINVAL) /* before Linux 5.10: no "volatile"; mount it the durable way */
             vol = false;
     }
-    if (!vol &&
-        mount_in_layers_dir(req->root_fd, "overlay", req->target, "overlay", flags, opts, &merr,
-                            err) < 0)
+    if (!vol && mount_in_layers_dir(req->root_fd, "overlay", req->target, "overlay", flags, opts,
+                                    &merr, err) < 0)
         goto out;
     if (merr == EINVAL && req->n_layers == 1 && req->upper == NULL) {
         rc = bind_single_layer(req, links[0], err);
@@ -251,8 +250,8 @@ static int overlay_mount(const struct lb_mount_request *req, struct lb_error **e
         goto out;
     }
     if (req->upper)
-        lb_explain("mount", "overlay lowerdir=%s upperdir=%s workdir=%s%s → %s", lower,
-                   req->upper, req->work, vol ? " volatile (--rm: no sync)" : "", req->target);
+        lb_explain("mount", "overlay lowerdir=%s upperdir=%s workdir=%s%s → %s", lower, req->upper,
+                   req->work, vol ? " volatile (--rm: no sync)" : "", req->target);
     else
         lb_explain("mount", "overlay lowerdir=%s (read-only, no upper) → %s", lower, req->target);
     rc = 0;

@@ -204,3 +204,52 @@ no_leaks() { # ID
     assert_output_contains "[mount] overlay lowerdir="
     assert_output_contains "[container] ${id:0:12} started under its monitor"
 }
+
+@test "wait on a running --rm container gets its exit code although the record goes" {
+    local id
+    id=$(lb run -d --rm "$BUSYBOX" sh -c 'sleep 0.5; exit 7')
+    run --separate-stderr lb wait "$id"
+    assert_equal "$status" 0
+    assert_equal "$output" 7
+    [ ! -e "$LB_ROOT/containers/$id" ]
+    # what carried the code: a tombstone next to the records, the code alone in it
+    assert_equal "$(cat "$LB_ROOT/containers/.exit-$id")" 7
+    # a wait that starts after the removal finds no container, as docker's
+    must_fail -c 1 lb wait "$id"
+    assert_one_line_error "no such container"
+    # once older than a minute, the next create removes it
+    touch -d '2 minutes ago' "$LB_ROOT/containers/.exit-$id"
+    lb create "$BUSYBOX" true >/dev/null
+    [ ! -e "$LB_ROOT/containers/.exit-$id" ]
+}
+
+@test "a wait whose container is removed under it takes the exit code the remover left" {
+    # Deterministic: the waiter is stopped while the record goes, so it can only learn the code
+    # from the tombstone (planted here with a code no process returned: 9).
+    local id wpid
+    id=$(lb run -d "$BUSYBOX" sleep 300)
+    "$LAYERBOX" --root "$LB_ROOT" wait "$id" >"$LB_TMP/wait.out" 2>"$LB_TMP/wait.err" &
+    wpid=$!
+    sleep 0.3
+    kill -STOP "$wpid"
+    echo 9 >"$LB_ROOT/containers/.exit-$id"
+    lb rm -f "$id" >/dev/null
+    [ ! -e "$LB_ROOT/containers/$id" ]
+    kill -CONT "$wpid"
+    local status=0
+    wait "$wpid" || status=$?
+    assert_equal "$status" 0
+    assert_equal "$(cat "$LB_TMP/wait.out")" 9
+    # without a tombstone the same removal is "no such container"
+    id=$(lb run -d "$BUSYBOX" sleep 300)
+    "$LAYERBOX" --root "$LB_ROOT" wait "$id" >"$LB_TMP/wait.out" 2>"$LB_TMP/wait.err" &
+    wpid=$!
+    sleep 0.3
+    kill -STOP "$wpid"
+    lb rm -f "$id" >/dev/null
+    kill -CONT "$wpid"
+    status=0
+    wait "$wpid" || status=$?
+    assert_equal "$status" 1
+    grep -q "no such container" "$LB_TMP/wait.err"
+}

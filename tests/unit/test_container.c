@@ -325,6 +325,44 @@ static void test_container__an_rm_record_emptied_by_a_crash_is_no_container(void
     lb_container_free(c);
 }
 
+static void test_container__tombstone_keeps_an_exit_code_and_ages_out(void **state)
+{
+    struct fixture *f = *state;
+    struct lb_error *err = NULL;
+    const char *id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    int code = -5;
+    lb_container_free(create_named(f, "a")); /* containers/ exists once a container did */
+    assert_int_equal(lb_container_tombstone_read(&f->store, id, &code, &err), -1);
+    assert_int_equal(err->kind, LB_EKIND_NOT_FOUND);
+    lb_error_clear(&err);
+    assert_int_equal(lb_container_tombstone_write(&f->store, id, 137, &err), 0);
+    assert_int_equal(lb_container_tombstone_read(&f->store, id, &code, &err), 0);
+    assert_int_equal(code, 137);
+    char *rel = lb_xasprintf("containers/.exit-%s", id);
+    lb_unit_write(f->dir, rel, "x\n", 2);
+    assert_int_equal(lb_container_tombstone_read(&f->store, id, &code, &err), -1);
+    assert_error_contains(err, "holds no exit code");
+    lb_unit_write(f->dir, rel, "256\n", 4);
+    assert_int_equal(lb_container_tombstone_read(&f->store, id, &code, &err), -1);
+    lb_error_clear(&err);
+    /* a young one survives a create, an old one does not */
+    lb_unit_write(f->dir, rel, "3\n", 2);
+    lb_container_free(create_named(f, "c"));
+    assert_true(lb_path_exists_at(f->store.root_fd, rel));
+    struct timespec old[2] = {{time(NULL) - LB_EXIT_TOMBSTONE_SECONDS - 5, 0},
+                              {time(NULL) - LB_EXIT_TOMBSTONE_SECONDS - 5, 0}};
+    assert_int_equal(utimensat(f->store.root_fd, rel, old, 0), 0);
+    lb_container_free(create_named(f, "b"));
+    assert_false(lb_path_exists_at(f->store.root_fd, rel));
+    /* tombstones are not records: the list still has the two containers */
+    struct lb_container **v = NULL;
+    size_t n = 0;
+    assert_int_equal(lb_container_list(&f->store, &v, &n, &err), 0);
+    assert_int_equal(n, 3);
+    lb_container_list_free(v, n);
+    free(rel);
+}
+
 /* 20 processes race to create the same --name: the store lock lets exactly one win. */
 static void test_container__twenty_concurrent_creates_of_one_name_give_one_success(void **state)
 {
@@ -1233,6 +1271,7 @@ LB_UNIT_MAIN(T(test_container__create_writes_config_and_state_atomically),
              T(test_container__load_reports_missing_records_as_not_found),
              T(test_container__load_takes_an_empty_state_as_created),
              T(test_container__an_rm_record_emptied_by_a_crash_is_no_container),
+             T(test_container__tombstone_keeps_an_exit_code_and_ages_out),
              T(test_container__load_rejects_corrupt_files),
              T(test_container__list_is_newest_first_and_skips_broken_records),
              T(test_container__resolves_id_then_name_then_unique_prefix),
