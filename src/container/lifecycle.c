@@ -625,9 +625,10 @@ static int remove_locked(struct lb_store *s, const char *arg, bool force, char *
         if (t.step == LB_STEP_KILL_REMOVE && kill_and_wait(c, err) < 0)
             goto out;
     }
+    /* Unmounting needs the target only (overlay: umount; vfs: empty the copy): no image. */
     static const struct lb_digest none = {0};
     if (cgroups_destroy(s, id, err) < 0 ||
-        lb_lifecycle_rootfs_open(&r, s, id, c ? &c->image_id : &none, false, err) < 0 ||
+        lb_lifecycle_rootfs_open(&r, s, id, &none, false, err) < 0 ||
         lb_lifecycle_rootfs_umount(s, &r, err) < 0 || lb_container_remove(s, id, err) < 0)
         goto out;
     lb_explain("container", "removed %.12s", id);
