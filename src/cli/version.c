@@ -13,7 +13,7 @@
 
 #include <archive.h>
 #include <jansson.h>
-#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -77,7 +77,7 @@ static json_t *version_json(void)
     return lb_out_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Version", LB_VERSION,
                        "GitCommit", LB_GIT_REV, "BuiltWith", LB_COMPILER, "Libarchive",
                        libarchive_version(), "Jansson", jansson_version_str(), "OpenSSL",
-                       OpenSSL_version(OPENSSL_VERSION_STRING), "Os", "linux", "Arch", LB_ARCH);
+                       OPENSSL_VERSION_STR, "Os", "linux", "Arch", LB_ARCH);
 }
 
 int lb_cmd_version(struct lb_cli *cli, int argc, char **argv, struct lb_error **err)

@@ -36,9 +36,9 @@ bool lb_is_lower_hex(const char *s, size_t n);
 
 bool lb_digest_equal(const struct lb_digest *a, const struct lb_digest *b);
 
-/* Streaming SHA-256 (OpenSSL libcrypto). */
+/* Streaming SHA-256 (libcrypto's SHA256_* functions: see digest.c for why not EVP). */
 struct lb_sha256 {
-    void *ctx; /* EVP_MD_CTX */
+    void *ctx; /* SHA256_CTX */
     uint64_t bytes;
 };
 void lb_sha256_init(struct lb_sha256 *h);
@@ -48,14 +48,8 @@ void lb_sha256_final(struct lb_sha256 *h, struct lb_digest *out);
 /* Releases without a result (safe after final, and on a zeroed struct). */
 void lb_sha256_release(struct lb_sha256 *h);
 
-/* Digest of a buffer in one call. Buffers up to LB_DIGEST_SMALL bytes (manifests, configs,
- * index entries: what a container start reads) are hashed by lb_sha256_small, the rest by
- * libcrypto, whose one-time set-up (its provider tables) costs more than hashing a few KB. */
+/* Digest of a buffer in one call. */
 void lb_digest_buffer(struct lb_digest *out, const void *data, size_t len);
-#define LB_DIGEST_SMALL (64 << 10)
-
-/* SHA-256 as FIPS 180-4 writes it, in portable C, no set-up: 32 bytes into md. */
-void lb_sha256_small(const void *data, size_t len, unsigned char md[32]);
 
 /* Digest of everything readable from fd (to EOF); *size gets the byte count when not NULL. */
 int lb_digest_fd(struct lb_digest *out, uint64_t *size, int fd, struct lb_error **err);

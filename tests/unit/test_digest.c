@@ -66,61 +66,6 @@ static void test_digest__streaming_in_uneven_chunks_equals_one_shot(void **state
     free(buf);
 }
 
-static void hex32(const unsigned char md[32], char out[65])
-{
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
-/* The portable SHA-256 of small buffers: the FIPS vectors (the million 'a's too, although
- * lb_digest_buffer gives it to libcrypto), and every length from 0 to 300 (all the padding
- * cases around 55/56/64 bytes) plus a few big ones, against libcrypto's streaming hash. */
-static void test_digest__small_sha256_agrees_with_the_vectors_and_libcrypto(void **state)
-{
-    (void)state;
-    unsigned char md[32];
-    char hex[65];
-    lb_sha256_small("", 0, md);
-    hex32(md, hex);
-    assert_string_equal(hex, EMPTY_HEX);
-    lb_sha256_small("abc", 3, md);
-    hex32(md, hex);
-    assert_string_equal(hex, ABC_HEX);
-    const char *b2 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-    lb_sha256_small(b2, strlen(b2), md);
-    hex32(md, hex);
-    assert_string_equal(hex, B2_HEX);
-    char *buf = malloc(MILLION);
-    assert_non_null(buf);
-    memset(buf, 'a', MILLION);
-    lb_sha256_small(buf, MILLION, md);
-    hex32(md, hex);
-    assert_string_equal(hex, MILLION_HEX);
-
-    unsigned int seed = 12345;
-    for (size_t i = 0; i < MILLION; i++) {
-        seed = seed * 1103515245u + 12345u;
-        buf[i] = (char)(seed >> 16);
-    }
-    static const size_t big[] = {4095, 4096, 65535, 65536, 65537, 999999};
-    for (size_t len = 0; len < 300 + LB_ARRAY_SIZE(big); len++) {
-        size_t n = len < 300 ? len : big[len - 300];
-        struct lb_sha256 h;
-        lb_sha256_init(&h);
-        lb_sha256_update(&h, buf, n);
-        struct lb_digest ref;
-        lb_sha256_final(&h, &ref);
-        lb_sha256_small(buf, n, md);
-        hex32(md, hex);
-        if (strcmp(hex, ref.str + 7) != 0)
-            fail_msg("length %zu: %s, libcrypto %s", n, hex, ref.str + 7);
-        struct lb_digest d;
-        lb_digest_buffer(&d, buf, n); /* either way, the same digest */
-        assert_true(lb_digest_equal(&d, &ref));
-    }
-    free(buf);
-}
-
 static void test_digest__release_is_safe_on_zeroed_and_unfinished_hashes(void **state)
 {
     (void)state;
@@ -297,7 +242,6 @@ static void test_digest__equal_compares_the_whole_string(void **state)
 
 LB_UNIT_MAIN(cmocka_unit_test(test_digest__hashes_the_fips_180_2_vectors),
              cmocka_unit_test(test_digest__streaming_in_uneven_chunks_equals_one_shot),
-             cmocka_unit_test(test_digest__small_sha256_agrees_with_the_vectors_and_libcrypto),
              cmocka_unit_test(test_digest__release_is_safe_on_zeroed_and_unfinished_hashes),
              cmocka_unit_test(test_digest__hashes_a_file_through_its_fd),
              cmocka_unit_test(test_digest__fd_read_errors_are_reported),
