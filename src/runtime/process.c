@@ -339,8 +339,7 @@ int lb_process_start(struct lb_process *proc, const struct lb_run_plan *plan,
     namespaces_text(plan->clone_flags, ns, sizeof(ns));
     lb_explain("process", "cloned pid %ld into new namespaces: %s", (long)pid, ns);
 
-    if (lb_cgroup_add_pid(&proc->cgroup, pid, err) < 0 ||
-        lb_process_start_time(pid, &proc->start_time, err) < 0) {
+    if (lb_cgroup_add_pid(&proc->cgroup, pid, err) < 0) {
         abandon(proc);
         return -1;
     }
@@ -349,6 +348,12 @@ int lb_process_start(struct lb_process *proc, const struct lb_run_plan *plan,
         int e = errno;
         abandon(proc);
         return lb_error_set(err, e, "cannot signal the container's process to go on");
+    }
+    /* While the child sets up its root: its start time does not change at exec, and a child
+     * that exits stays readable in /proc (a zombie) until we wait for it. */
+    if (lb_process_start_time(pid, &proc->start_time, err) < 0) {
+        abandon(proc);
+        return -1;
     }
 
     struct child_report r;
