@@ -98,7 +98,7 @@ int lb_cli_each_container(struct lb_store *s, int argc, char **argv, lb_cli_each
 /* The output of save and export: -o FILE (out != NULL) or stdout, which must not be a terminal
  * (docker's "cowardly refusing to save to a terminal"): lb_cli_output_check says so before any
  * work. lb_cli_output_write calls write(fd, data, err) on stdout, or on a temp file next to FILE
- * (mode 0666 & ~umask), fsyncs and renames it: a failure leaves no FILE behind. */
+ * (mode 0666 & ~umask) and renames it: a failure leaves no FILE behind. */
 typedef int (*lb_cli_write_fn)(int fd, void *data, struct lb_error **err);
 int lb_cli_output_check(const char *out, struct lb_error **err);
 int lb_cli_output_write(const char *out, lb_cli_write_fn write, void *data, struct lb_error **err);

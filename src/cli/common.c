@@ -240,9 +240,9 @@ int lb_cli_output_write(const char *out, lb_cli_write_fn write_fn, void *data,
     int fd = open_temp(out, &tmp, err);
     if (fd < 0)
         return -1;
+    /* No fsync: an output file is the user's, durable as any file cp or tar writes (docker's
+     * -o does not sync either); the rename makes it appear whole or not at all. */
     int rc = write_fn(fd, data, err);
-    if (rc == 0 && fsync(fd) < 0)
-        rc = lb_error_set(err, errno, "cannot write '%s'", out);
     if (close(fd) < 0 && rc == 0)
         rc = lb_error_set(err, errno, "cannot write '%s'", out);
     if (rc == 0 && rename(tmp, out) < 0)

@@ -138,6 +138,10 @@ int lb_lifecycle_root_open(struct lb_store *s, struct lb_container *c,
         if (lb_driver_is_mounted(r.driver, r.target, &mounted, err) < 0)
             goto fail_r;
         if (!mounted) {
+            /* Volatile: unmounting a durable overlay syncs the whole file system the store is
+             * on, an export's 500 MB output file included if it is there too. What cp writes
+             * into a stopped container is then as durable as any write nobody fsyncs. */
+            r.volatile_upper = true;
             if (lb_lifecycle_rootfs_mount(s, &r, err) < 0)
                 goto fail_r;
             out->mounted_ = true;
