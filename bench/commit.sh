@@ -36,13 +36,6 @@ fi
 [ -f "$ROOTFS_TAR" ] || { echo "bench/commit.sh: no $ROOTFS_TAR (run 'make fixtures')" >&2; exit 1; }
 echo "bench/commit.sh: $BENCH_RUNS runs x ${COMMIT_ROUNDS:-5} rounds, big image $files files of $kb KB, $changed files of 4 KB changed, in $B"
 
-pooled_median_ms() {
-    sort -g "$1" | awk '{ v[NR] = $1 }
-        END { if (NR == 0) { print "nan"; exit }
-              m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-              printf "%.2f\n", m * 1000 }'
-}
-
 lb import "$ROOTFS_TAR" "$IMG" >/dev/null
 make_rootfs_tar "$B/data.tar" "$files" "$kb"
 cp "$ROOTFS_TAR" "$B/big.tar"
@@ -59,17 +52,12 @@ lb run --name lbbench-big "$BIG" sh -c "$change"
 # The 500 MB just written is still being flushed: without this, the first commits' syncfs pays it.
 sync
 
-: >"$B/small.times"
-: >"$B/big.times"
-for r in $(seq "${COMMIT_ROUNDS:-5}"); do
-    for which in small big; do
-        hyperfine --style none --runs "$BENCH_RUNS" --warmup 1 \
-            --prepare "$LAYERBOX --root $B/store rmi lb-bench/out:$which >/dev/null 2>&1 || true" \
-            --export-json "$B/hf.json" \
-            "$LAYERBOX --root $B/store commit lbbench-$which lb-bench/out:$which" \
-            >/dev/null 2>&1 && jq -r '.results[0].times[]' "$B/hf.json" >>"$B/$which.times"
-    done
-done
+# The prepare removes the image the previous commit made and syncs (untimed): a commit ends with
+# one syncfs, which would otherwise pay for flushing that removal too.
+ROUNDS=${COMMIT_ROUNDS:-5} alternate_rounds \
+    "$LAYERBOX --root $B/store rmi lb-bench/out:small lb-bench/out:big >/dev/null 2>&1; sync" \
+    "$B/small.times" "$LAYERBOX --root $B/store commit lbbench-small lb-bench/out:small" \
+    "$B/big.times" "$LAYERBOX --root $B/store commit lbbench-big lb-bench/out:big"
 t_small=$(pooled_median_ms "$B/small.times")
 t_big=$(pooled_median_ms "$B/big.times")
 row "what" "median ms" "x 2 MB"

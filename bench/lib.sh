@@ -47,3 +47,29 @@ make_rootfs_tar() {
     tar -C "$tree" -cf "$out" .
     rm -rf "$tree"
 }
+
+# pooled_median_ms FILE: the median of the times (seconds, one per line) in FILE, in ms.
+pooled_median_ms() {
+    sort -g "$1" | awk '{ v[NR] = $1 }
+        END { if (NR == 0) { print "nan"; exit }
+              m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+              printf "%.2f\n", m * 1000 }'
+}
+
+# alternate_rounds PREP FILE1 CMD1 FILE2 CMD2: ROUNDS (default 5) rounds of BENCH_RUNS runs of
+# each command in turn, every run's time (seconds) appended to its file. Two commands of a few ms
+# compared all-of-one-then-all-of-the-other compare two moments of this shared machine as much
+# as the commands; alternating rounds and pooled medians (pooled_median_ms) compare like with like.
+alternate_rounds() {
+    prep=$1 f1=$2 c1=$3 f2=$4 c2=$5
+    : >"$f1"
+    : >"$f2"
+    for r in $(seq "${ROUNDS:-5}"); do
+        hyperfine --style none --runs "$BENCH_RUNS" --warmup 1 --prepare "$prep" \
+            --export-json "$BENCH_DIR/hf.json" "$c1" >/dev/null 2>&1 &&
+            jq -r '.results[0].times[]' "$BENCH_DIR/hf.json" >>"$f1"
+        hyperfine --style none --runs "$BENCH_RUNS" --warmup 1 --prepare "$prep" \
+            --export-json "$BENCH_DIR/hf.json" "$c2" >/dev/null 2>&1 &&
+            jq -r '.results[0].times[]' "$BENCH_DIR/hf.json" >>"$f2"
+    done
+}
