@@ -342,17 +342,11 @@ out:
 
 static int parse_ref(const char *s, char ***names, struct lb_error **err)
 {
-    struct lb_reference ref = {0};
-    if (lb_reference_parse(&ref, s, 0, err) < 0)
+    char *full = lb_reference_new_image_name(s, "commit", err);
+    if (full == NULL)
         return -1;
-    if (ref.digest) {
-        lb_reference_release(&ref);
-        return lb_error_setk(err, LB_EKIND_INVALID, 0,
-                             "'%s' has a digest: commit needs a repository[:tag] name", s);
-    }
-    _cleanup_free_ char *full = lb_reference_string(&ref);
-    lb_reference_release(&ref);
     lb_strv_push(names, full);
+    free(full);
     return 0;
 }
 

@@ -12,7 +12,7 @@
  * production, so each rule can be read next to the grammar in reference.h.
  *
  * Interface: lb_reference_parse, lb_reference_release, lb_reference_name, lb_reference_string,
- *            lb_reference_familiar_name, lb_reference_familiar_string
+ *            lb_reference_familiar_name, lb_reference_familiar_string, lb_reference_new_image_name
  */
 #include "image/reference.h"
 #include "core/cleanup.h"
@@ -341,4 +341,19 @@ char *lb_reference_familiar_name(const struct lb_reference *ref)
 char *lb_reference_familiar_string(const struct lb_reference *ref)
 {
     return with_tag_and_digest(lb_reference_familiar_name(ref), ref);
+}
+
+char *lb_reference_new_image_name(const char *s, const char *cmd, struct lb_error **err)
+{
+    struct lb_reference ref = {0};
+    if (lb_reference_parse(&ref, s, 0, err) < 0)
+        return NULL;
+    char *full = NULL;
+    if (ref.digest)
+        lb_error_setk(err, LB_EKIND_INVALID, 0,
+                      "'%s' has a digest: %s needs a repository[:tag] name", s, cmd);
+    else
+        full = lb_reference_string(&ref);
+    lb_reference_release(&ref);
+    return full;
 }

@@ -40,4 +40,9 @@ char *lb_reference_familiar_name(const struct lb_reference *ref);
 /* "busybox:latest" — docker's familiar string (RepoTags entries) */
 char *lb_reference_familiar_string(const struct lb_reference *ref);
 
+/* The stored form of s as the name of a new image (import, commit): a reference without a
+ * digest ("'x@sha256:…' has a digest: <cmd> needs a repository[:tag] name"), :latest by default.
+ * NULL with *err set when s is not one. */
+char *lb_reference_new_image_name(const char *s, const char *cmd, struct lb_error **err);
+
 #endif

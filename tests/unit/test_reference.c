@@ -392,6 +392,23 @@ static void test_reference__fails_cleanly_without_an_error_out_param(void **stat
     assert_null(ref.domain);
 }
 
+static void test_reference__new_image_name_is_a_tagged_name_without_digest(void **state)
+{
+    (void)state;
+    struct lb_error *err = NULL;
+    char *n = lb_reference_new_image_name("busybox", "commit", &err);
+    assert_string_equal(n, "docker.io/library/busybox:latest");
+    free(n);
+    n = lb_reference_new_image_name("localhost:5000/a/b:v2", "import", &err);
+    assert_string_equal(n, "localhost:5000/a/b:v2");
+    free(n);
+    const char *dig = "x@sha256:0000000000000000000000000000000000000000000000000000000000000000";
+    assert_null(lb_reference_new_image_name(dig, "commit", &err));
+    assert_error_contains(err, "has a digest: commit needs a repository[:tag] name");
+    assert_null(lb_reference_new_image_name("Bad Name", "import", &err));
+    assert_error_contains(err, "invalid reference format");
+}
+
 static void test_reference__keeps_the_first_error(void **state)
 {
     (void)state;
@@ -413,4 +430,5 @@ LB_UNIT_MAIN(cmocka_unit_test(test_reference__normalises_valid_names_as_docker_d
              cmocka_unit_test(test_reference__overwrites_garbage_in_ref_on_entry),
              cmocka_unit_test(test_reference__release_is_idempotent_and_accepts_null),
              cmocka_unit_test(test_reference__fails_cleanly_without_an_error_out_param),
+             cmocka_unit_test(test_reference__new_image_name_is_a_tagged_name_without_digest),
              cmocka_unit_test(test_reference__keeps_the_first_error))
