@@ -81,14 +81,17 @@ $(BUILD)/src/cli/version.o: CFLAGS += -DLB_GIT_REV='"$(GIT_REV)"'
 $(BUILD)/src/cli/version.o: $(BUILD)/git-rev
 FORCE:
 
+# Built under a temporary name and renamed, so that a link running at the same time (two makes
+# in one tree) reads the old archive or the new one, never a half-written one.
 $(BUILD)/liblayerbox.a: $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@.tmp.$$$$ && ar rcs $@.tmp.$$$$ $^ && mv -f $@.tmp.$$$$ $@
 
-# Linked under a temporary name and renamed, so a concurrent test never runs a half-written binary.
+# Linked under a temporary name (per make process) and renamed, so a concurrent test never runs a
+# half-written binary and two makes in one tree do not write the same temporary file.
 $(BUILD)/layerbox: $(CLI_OBJS) $(BUILD)/liblayerbox.a
-	$(CC) $(LDFLAGS) -o $@.tmp $(CLI_OBJS) $(BUILD)/liblayerbox.a $(LDLIBS)
-	mv -f $@.tmp $@
+	$(CC) $(LDFLAGS) -o $@.tmp.$$$$ $(CLI_OBJS) $(BUILD)/liblayerbox.a $(LDLIBS) && \
+	    mv -f $@.tmp.$$$$ $@
 
 # Unit tests: one binary per module, linked against the same library as the CLI.
 $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(BUILD)/liblayerbox.a
