@@ -7,16 +7,17 @@
  * creating — is done relative to directory fds with O_NOFOLLOW. A container that swaps a
  * directory for a symlink while we copy can make a copy fail, never make it leave the root. Host
  * paths are the user's and follow normal rules. Both directions share one node copier (put_node)
- * and one tree walker.
- * Sits on: layer/safepath.h (container paths, tar entries), layer/tar.h (tar out), libarchive
- * (tar in), container/lifecycle.h (the root as an fd). See cp.h for docker's rules.
+ * and one tree walker; the tar stream directions (cp_tar.c) reuse them through cp_internal.h.
+ * Sits on: layer/safepath.h (container paths), libarchive (a regular file's content read from a
+ * tar stream), container/lifecycle.h (the root as an fd). See cp.h for docker's rules.
  *
- * Interface: lb_cp_out, lb_cp_out_tar, lb_cp_in, lb_cp_in_tar, lb_cp_split_arg, lb_cp
+ * Interface: lb_cp_out, lb_cp_in, lb_cp_split_arg, lb_cp
+ * Internal (cp_internal.h, for cp_tar.c): lb_cp_cloc_release, lb_cp_node_release, lb_cp_put_node,
+ * lb_cp_each_child, lb_cp_ctr_name, lb_cp_open_ctr_src, lb_cp_ctr_dest
  */
 #include "container/cp.h"
 
 #include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,13 +29,13 @@
 #include <unistd.h>
 
 #include "container/container.h"
+#include "container/cp_internal.h"
 #include "container/lifecycle.h"
 #include "core/cleanup.h"
 #include "core/explain.h"
 #include "core/fs.h"
 #include "core/util.h"
 #include "layer/safepath.h"
-#include "layer/tar.h"
 
 /* Final symlinks followed in a row before ELOOP: the kernel's limit, as safepath's walk. */
 #define MAX_LINKS 40
@@ -87,15 +88,7 @@ static void cpath_init(struct cpath *p, const char *user)
     p->ends_dot = strcmp(user, ".") == 0 || (n >= 2 && strcmp(user + n - 2, "/.") == 0);
 }
 
-/* Where a container path lands: the directory that holds it (open) and its last name
- * ("" when the path is the root itself: then dirfd IS the node). */
-struct cloc {
-    int dirfd;
-    char *dir;  /* the directory's clean path */
-    char *base; /* last component, or "" */
-};
-
-static void cloc_release(struct cloc *l)
+void lb_cp_cloc_release(struct cloc *l)
 {
     if (l->dirfd >= 0)
         close(l->dirfd);
@@ -150,7 +143,7 @@ static int cloc_follow(struct cloc *l, int rootfd, struct stat *st, bool *exists
         _cleanup_free_ char *joined =
             target[0] == '/' ? lb_xstrdup(target) : lb_xasprintf("%s/%s", l->dir, target);
         _cleanup_free_ char *clean = clean_abs(joined);
-        cloc_release(l);
+        lb_cp_cloc_release(l);
         if (cloc_open(l, rootfd, clean) < 0) {
             if (errno == ENOENT) {
                 *exists = false;
@@ -163,30 +156,7 @@ static int cloc_follow(struct cloc *l, int rootfd, struct stat *st, bool *exists
 
 /* --- one node: the copier both directions share ------------------------------------------ */
 
-enum owner_mode {
-    OWNER_CALLER, /* copying out: the copy is ours (docker's client untars with NoLchown) */
-    OWNER_ROOT,   /* copying in: 0:0 */
-    OWNER_KEEP,   /* copying in with -a: the source's */
-};
-
-struct ctx {
-    enum owner_mode owner;
-    bool to_host;          /* no device nodes, no setuid across owners */
-    const char *container; /* for messages */
-    uint64_t skipped;      /* device nodes and sockets not copied */
-};
-
-/* What to copy: a node described by st. fd is open for a directory or a regular file (else
- * -1), link is a symlink's target; ar is the tar stream a regular file's content comes from
- * when fd is -1. */
-struct node {
-    int fd;
-    struct stat st;
-    char *link;
-    struct archive *ar;
-};
-
-static void node_release(struct node *n)
+void lb_cp_node_release(struct node *n)
 {
     if (n->fd >= 0)
         close(n->fd);
@@ -288,8 +258,8 @@ static int set_meta(const struct ctx *x, int dirfd, const char *name, int fd, co
 
 /* Make dirfd/name as src describes; a directory is left open in *dir_out (its times are set by
  * the caller once its contents are in). Returns 1 when the node was skipped. */
-static int put_node(struct ctx *x, int dirfd, const char *name, const struct node *src,
-                    int *dir_out, const char *shown, struct lb_error **err)
+int lb_cp_put_node(struct ctx *x, int dirfd, const char *name, const struct node *src, int *dir_out,
+                   const char *shown, struct lb_error **err)
 {
     *dir_out = -1;
     mode_t type = src->st.st_mode & S_IFMT;
@@ -348,11 +318,8 @@ static int put_node(struct ctx *x, int dirfd, const char *name, const struct nod
 static int copy_tree(struct ctx *x, const struct node *src, int dirfd, const char *name,
                      const char *shown, struct lb_error **err);
 
-typedef int (*child_fn)(void *data, const struct node *n, const char *name, const char *shown,
-                        struct lb_error **err);
-
 /* Call fn for each entry of the open directory sfd, opened without following it. */
-static int each_child(int sfd, const char *shown, child_fn fn, void *data, struct lb_error **err)
+int lb_cp_each_child(int sfd, const char *shown, child_fn fn, void *data, struct lb_error **err)
 {
     int dup_fd = openat(sfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *d = dup_fd < 0 ? NULL : fdopendir(dup_fd);
@@ -373,7 +340,7 @@ static int each_child(int sfd, const char *shown, child_fn fn, void *data, struc
         rc = node_open(&n, sfd, de->d_name, child, err);
         if (rc == 0)
             rc = fn(data, &n, de->d_name, child, err);
-        node_release(&n);
+        lb_cp_node_release(&n);
     }
     if (rc == 0 && errno != 0)
         rc = lb_error_set(err, errno, "cannot read directory '%s'", shown);
@@ -397,14 +364,14 @@ static int copy_child(void *data, const struct node *n, const char *name, const 
 static int copy_children(struct ctx *x, int sfd, int dfd, const char *shown, struct lb_error **err)
 {
     struct copy_into c = {x, dfd};
-    return each_child(sfd, shown, copy_child, &c, err);
+    return lb_cp_each_child(sfd, shown, copy_child, &c, err);
 }
 
 static int copy_tree(struct ctx *x, const struct node *src, int dirfd, const char *name,
                      const char *shown, struct lb_error **err)
 {
     int dfd = -1;
-    int r = put_node(x, dirfd, name, src, &dfd, shown, err);
+    int r = lb_cp_put_node(x, dirfd, name, src, &dfd, shown, err);
     if (r != 0 || dfd < 0)
         return r < 0 ? -1 : 0;
     _cleanup_close_ int d = dfd;
@@ -417,16 +384,6 @@ static int copy_tree(struct ctx *x, const struct node *src, int dirfd, const cha
 }
 
 /* --- docker's rules: where SRC goes under DEST --------------------------------------------- */
-
-/* The destination, resolved: its directory (open), its last name ("" = dirfd is DEST itself),
- * and what is there now. */
-struct dest {
-    int dirfd;
-    const char *name;
-    bool exists, is_dir;
-    bool asserts_dir; /* DEST ended in '/' */
-    const char *shown;
-};
 
 static int place(struct ctx *x, const struct node *src, const char *rebase, bool contents,
                  const struct dest *d, struct lb_error **err)
@@ -456,14 +413,14 @@ static int place(struct ctx *x, const struct node *src, const char *rebase, bool
     return copy_tree(x, src, d->dirfd, d->name, d->shown, err);
 }
 
-static const char *ctr_name(const struct lb_cp_opts *o)
+const char *lb_cp_ctr_name(const struct lb_cp_opts *o)
 {
     return o->container ? o->container : "container";
 }
 
 /* SRC inside the container: the node (opened), the name it is copied under, "/." or not. */
-static int open_ctr_src(int rootfd, const char *src, const struct lb_cp_opts *o, struct node *n,
-                        char **rebase, bool *contents, struct lb_error **err)
+int lb_cp_open_ctr_src(int rootfd, const char *src, const struct lb_cp_opts *o, struct node *n,
+                       char **rebase, bool *contents, struct lb_error **err)
 {
     *n = (struct node){.fd = -1};
     struct cpath p;
@@ -475,14 +432,16 @@ static int open_ctr_src(int rootfd, const char *src, const struct lb_cp_opts *o,
     if (cloc_open(&l, rootfd, p.clean) < 0) {
         exists = false;
         if (errno != ENOENT && errno != ENOTDIR) {
-            lb_error_set(err, errno, "cannot resolve '%s' in container '%s'", src, ctr_name(o));
+            lb_error_set(err, errno, "cannot resolve '%s' in container '%s'", src,
+                         lb_cp_ctr_name(o));
             goto out;
         }
     } else if (l.base[0] != '\0') {
         *rebase = lb_xstrdup(l.base);
         if (o->follow_link) {
             if (cloc_follow(&l, rootfd, &st, &exists) < 0) {
-                lb_error_set(err, errno, "cannot resolve '%s' in container '%s'", src, ctr_name(o));
+                lb_error_set(err, errno, "cannot resolve '%s' in container '%s'", src,
+                             lb_cp_ctr_name(o));
                 goto out;
             }
         } else if (fstatat(l.dirfd, l.base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -491,13 +450,14 @@ static int open_ctr_src(int rootfd, const char *src, const struct lb_cp_opts *o,
     }
     if (!exists) {
         lb_error_setk(err, LB_EKIND_NOT_FOUND, 0, "could not find the file '%s' in container '%s'",
-                      src, ctr_name(o));
+                      src, lb_cp_ctr_name(o));
         goto out;
     }
     if (node_open(n, l.dirfd, l.base, src, err) < 0)
         goto out;
     if ((p.ends_sep || p.ends_dot) && !S_ISDIR(n->st.st_mode)) {
-        lb_error_setk(err, LB_EKIND_INVALID, ENOTDIR, "'%s' in container '%s'", src, ctr_name(o));
+        lb_error_setk(err, LB_EKIND_INVALID, ENOTDIR, "'%s' in container '%s'", src,
+                      lb_cp_ctr_name(o));
         goto out;
     }
     if (*rebase == NULL || p.ends_dot) {
@@ -508,18 +468,18 @@ static int open_ctr_src(int rootfd, const char *src, const struct lb_cp_opts *o,
     rc = 0;
 out:
     if (rc < 0) {
-        node_release(n);
+        lb_cp_node_release(n);
         free(*rebase);
         *rebase = NULL;
     }
-    cloc_release(&l);
+    lb_cp_cloc_release(&l);
     cpath_release(&p);
     return rc;
 }
 
 /* DEST inside the container. *dir_fd and *name own what d borrows. */
-static int ctr_dest(int rootfd, const char *dest, const struct lb_cp_opts *o, struct cloc *l,
-                    struct dest *d, struct lb_error **err)
+int lb_cp_ctr_dest(int rootfd, const char *dest, const struct lb_cp_opts *o, struct cloc *l,
+                   struct dest *d, struct lb_error **err)
 {
     struct cpath p;
     cpath_init(&p, dest);
@@ -531,18 +491,19 @@ static int ctr_dest(int rootfd, const char *dest, const struct lb_cp_opts *o, st
     if (cloc_open(l, rootfd, p.clean) < 0) {
         if (errno == ENOENT || errno == ENOTDIR)
             lb_error_setk(err, LB_EKIND_NOT_FOUND, 0, "directory '%s' in container '%s': %s",
-                          l->dir, ctr_name(o), "no such directory");
+                          l->dir, lb_cp_ctr_name(o), "no such directory");
         else
-            lb_error_set(err, errno, "cannot resolve '%s' in container '%s'", dest, ctr_name(o));
+            lb_error_set(err, errno, "cannot resolve '%s' in container '%s'", dest,
+                         lb_cp_ctr_name(o));
         goto out;
     }
     if (cloc_follow(l, rootfd, &st, &exists) < 0) {
-        lb_error_set(err, errno, "cannot resolve '%s' in container '%s'", dest, ctr_name(o));
+        lb_error_set(err, errno, "cannot resolve '%s' in container '%s'", dest, lb_cp_ctr_name(o));
         goto out;
     }
     if (l->dirfd < 0) { /* a symlink whose target's directory is missing */
         lb_error_setk(err, LB_EKIND_NOT_FOUND, 0, "directory '%s' in container '%s': %s", l->dir,
-                      ctr_name(o), "no such directory");
+                      lb_cp_ctr_name(o), "no such directory");
         goto out;
     }
     d->dirfd = l->dirfd;
@@ -620,7 +581,7 @@ static int open_host_src(const char *src, bool follow, struct node *n, char **re
         return -1;
     }
     if ((ends_sep || ends_dot) && !S_ISDIR(n->st.st_mode)) {
-        node_release(n);
+        lb_cp_node_release(n);
         return lb_error_setk(err, LB_EKIND_INVALID, ENOTDIR, "'%s'", src);
     }
     *contents = ends_dot || name[0] == '\0';
@@ -667,14 +628,14 @@ int lb_cp_out(int rootfd, const char *src, const char *dest, const struct lb_cp_
     _cleanup_free_ char *rebase = NULL, *name = NULL;
     _cleanup_close_ int dirfd = -1;
     bool contents = false;
-    if (open_ctr_src(rootfd, src, o, &n, &rebase, &contents, err) < 0)
+    if (lb_cp_open_ctr_src(rootfd, src, o, &n, &rebase, &contents, err) < 0)
         return -1;
     struct dest d;
-    struct ctx x = {.owner = OWNER_CALLER, .to_host = true, .container = ctr_name(o)};
+    struct ctx x = {.owner = OWNER_CALLER, .to_host = true, .container = lb_cp_ctr_name(o)};
     int rc = -1;
     if (host_dest(dest, &dirfd, &name, &d, err) == 0)
         rc = place(&x, &n, rebase, contents, &d, err);
-    node_release(&n);
+    lb_cp_node_release(&n);
     return rc;
 }
 
@@ -688,203 +649,12 @@ int lb_cp_in(int rootfd, const char *src, const char *dest, const struct lb_cp_o
         return -1;
     struct cloc l = {.dirfd = -1};
     struct dest d;
-    struct ctx x = {.owner = o->archive ? OWNER_KEEP : OWNER_ROOT, .container = ctr_name(o)};
+    struct ctx x = {.owner = o->archive ? OWNER_KEEP : OWNER_ROOT, .container = lb_cp_ctr_name(o)};
     int rc = -1;
-    if (ctr_dest(rootfd, dest, o, &l, &d, err) == 0)
+    if (lb_cp_ctr_dest(rootfd, dest, o, &l, &d, err) == 0)
         rc = place(&x, &n, rebase, contents, &d, err);
-    cloc_release(&l);
-    node_release(&n);
-    return rc;
-}
-
-/* --- tar streams ------------------------------------------------------------------------- */
-
-static int tar_node(void *data, const struct node *n, const char *path, const char *shown,
-                    struct lb_error **err);
-
-struct tar_walk {
-    struct lb_tar_writer *w;
-    const char *prefix;
-};
-
-static int tar_child(void *data, const struct node *n, const char *name, const char *shown,
-                     struct lb_error **err)
-{
-    struct tar_walk *t = data;
-    _cleanup_free_ char *path = lb_xasprintf("%s/%s", t->prefix, name);
-    return tar_node(t->w, n, path, shown, err);
-}
-
-static int tar_node(void *data, const struct node *n, const char *path, const char *shown,
-                    struct lb_error **err)
-{
-    struct lb_tar_writer *w = data;
-    if (S_ISSOCK(n->st.st_mode))
-        return 0;
-    struct lb_tar_header h = {
-        .path = path,
-        .mode = n->st.st_mode & (S_IFMT | 07777),
-        .uid = n->st.st_uid,
-        .gid = n->st.st_gid,
-        .mtime = n->st.st_mtim.tv_sec,
-        .size = S_ISREG(n->st.st_mode) ? n->st.st_size : 0,
-        .rdev = n->st.st_rdev,
-        .linkname = n->link,
-    };
-    if (lb_tar_write_header(w, &h, err) < 0)
-        return -1;
-    if (S_ISREG(n->st.st_mode))
-        return lb_tar_write_file(w, n->fd, n->st.st_size, err);
-    if (!S_ISDIR(n->st.st_mode))
-        return 0;
-    struct tar_walk t = {w, path};
-    return each_child(n->fd, shown, tar_child, &t, err);
-}
-
-int lb_cp_out_tar(int rootfd, const char *src, int out_fd, const struct lb_cp_opts *o,
-                  struct lb_error **err)
-{
-    struct node n;
-    _cleanup_free_ char *rebase = NULL;
-    bool contents = false;
-    if (open_ctr_src(rootfd, src, o, &n, &rebase, &contents, err) < 0)
-        return -1;
-    struct lb_tar_writer w;
-    int rc = -1;
-    if (lb_tar_writer_init(&w, out_fd, "tar", err) == 0 && tar_node(&w, &n, rebase, src, err) == 0)
-        rc = lb_tar_finish(&w, err);
-    lb_tar_writer_release(&w);
-    node_release(&n);
-    return rc;
-}
-
-struct dir_time {
-    char *path;
-    struct timespec ts[2];
-};
-
-/* A hardlink entry: linkat between two paths resolved under dfd, following nothing. */
-static int tar_hardlink(int dfd, int pfd, const char *base, const char *target, const char *shown,
-                        struct lb_error **err)
-{
-    _cleanup_free_ char *tclean = NULL;
-    const char *tbase = NULL;
-    if (lb_safepath_clean(target, &tclean, err) < 0 || tclean[0] == '\0')
-        return lb_error_setk(err, LB_EKIND_INVALID, 0, "tar entry '%s': bad hardlink target '%s'",
-                             shown, target);
-    _cleanup_close_ int tfd = lb_safepath_open_parent(dfd, tclean, false, &tbase, err);
-    if (tfd < 0)
-        return lb_error_wrap(err, "tar entry '%s'", shown);
-    struct stat cur;
-    if (fstatat(pfd, base, &cur, AT_SYMLINK_NOFOLLOW) == 0) {
-        if (S_ISDIR(cur.st_mode))
-            return lb_error_setk(err, LB_EKIND_CONFLICT, 0,
-                                 "cannot overwrite directory '%s' with a non-directory", shown);
-        if (unlinkat(pfd, base, 0) < 0)
-            return lb_error_set(err, errno, "cannot remove '%s'", shown);
-    }
-    if (linkat(tfd, tbase, pfd, base, 0) < 0)
-        return lb_error_set(err, errno, "cannot link '%s' to '%s'", shown, target);
-    return 0;
-}
-
-static int extract(struct ctx *x, struct archive *a, int dfd, const char *dest,
-                   struct dir_time **dirs, size_t *n_dirs, struct lb_error **err)
-{
-    struct archive_entry *e = NULL;
-    for (;;) {
-        int r = archive_read_next_header(a, &e);
-        if (r == ARCHIVE_EOF)
-            return 0;
-        if (r < ARCHIVE_WARN)
-            return lb_error_setk(err, LB_EKIND_INVALID, 0, "cannot read the tar: %s",
-                                 archive_error_string(a));
-        const char *path = archive_entry_pathname(e);
-        _cleanup_free_ char *clean = NULL;
-        if (path == NULL || lb_safepath_clean(path, &clean, err) < 0)
-            return lb_error_wrap(err, "tar entry '%s'", path ? path : "");
-        if (clean[0] == '\0')
-            continue; /* "." is DEST itself: its owner and mode stay as they are */
-        _cleanup_free_ char *shown =
-            lb_xasprintf("%s%s%s", dest, lb_str_has_suffix(dest, "/") ? "" : "/", clean);
-        const char *base = NULL;
-        _cleanup_close_ int pfd = lb_safepath_open_parent(dfd, clean, true, &base, err);
-        if (pfd < 0)
-            return lb_error_wrap(err, "tar entry '%s'", path);
-        if (archive_entry_hardlink(e) != NULL) {
-            if (tar_hardlink(dfd, pfd, base, archive_entry_hardlink(e), shown, err) < 0)
-                return -1;
-            continue;
-        }
-        struct node n = {.fd = -1, .st = *archive_entry_stat(e), .ar = a};
-        const char *link = archive_entry_symlink(e);
-        n.link = link ? lb_xstrdup(link) : NULL;
-        int dir = -1;
-        r = put_node(x, pfd, base, &n, &dir, shown, err);
-        free(n.link);
-        if (r < 0)
-            return -1;
-        if (dir >= 0) {
-            close(dir);
-            *dirs = lb_xrealloc(*dirs, (*n_dirs + 1) * sizeof(**dirs));
-            (*dirs)[(*n_dirs)++] =
-                (struct dir_time){lb_steal_pointer(&clean), {n.st.st_atim, n.st.st_mtim}};
-        }
-    }
-}
-
-int lb_cp_in_tar(int rootfd, int in_fd, const char *dest, const struct lb_cp_opts *o,
-                 struct lb_error **err)
-{
-    struct cloc l = {.dirfd = -1};
-    struct dest d;
-    struct ctx x = {.owner = o->archive ? OWNER_KEEP : OWNER_ROOT, .container = ctr_name(o)};
-    struct dir_time *dirs = NULL;
-    size_t n_dirs = 0;
-    int rc = -1;
-    _cleanup_close_ int dfd = -1;
-    struct archive *a = NULL;
-    if (ctr_dest(rootfd, dest, o, &l, &d, err) < 0)
-        goto out;
-    if (!d.is_dir) {
-        lb_error_setk(err, LB_EKIND_INVALID, 0, "destination '%s:%s' must be a directory",
-                      ctr_name(o), dest);
-        goto out;
-    }
-    dfd = d.name[0] == '\0'
-              ? openat(d.dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-              : openat(d.dirfd, d.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dfd < 0) {
-        lb_error_set(err, errno, "cannot open directory '%s'", dest);
-        goto out;
-    }
-    a = archive_read_new();
-    archive_read_support_filter_all(a);
-    archive_read_support_format_tar(a);
-    archive_read_support_format_empty(a);
-    if (archive_read_open_fd(a, in_fd, 65536) != ARCHIVE_OK) {
-        lb_error_setk(err, LB_EKIND_INVALID, 0, "cannot read the tar: %s", archive_error_string(a));
-        goto out;
-    }
-    if (extract(&x, a, dfd, dest, &dirs, &n_dirs, err) < 0)
-        goto out;
-    /* Directory times last: their entries changed them. */
-    for (size_t i = n_dirs; i-- > 0;) {
-        _cleanup_close_ int fd = lb_safepath_open(dfd, dirs[i].path, O_RDONLY | O_DIRECTORY, err);
-        if (fd < 0 || futimens(fd, dirs[i].ts) < 0) {
-            if (fd >= 0)
-                lb_error_set(err, errno, "cannot set the times of '%s'", dirs[i].path);
-            goto out;
-        }
-    }
-    rc = 0;
-out:
-    if (a)
-        archive_read_free(a);
-    for (size_t i = 0; i < n_dirs; i++)
-        free(dirs[i].path);
-    free(dirs);
-    cloc_release(&l);
+    lb_cp_cloc_release(&l);
+    lb_cp_node_release(&n);
     return rc;
 }
 

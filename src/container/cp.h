@@ -21,7 +21,8 @@
  * create and walk is relative to a directory fd with O_NOFOLLOW, so no symlink the container
  * plants, even one swapped in while the copy runs, can reach a host path. Nothing here loads a
  * library or looks up a name in the container's files. LB_SAFEPATH_NO_OPENAT2=1 forces the walk.
- * Library code: nothing here prints or exits. */
+ * Library code: nothing here prints or exits.
+ * Implemented by cp.c (paths, host <-> container, lb_cp) and cp_tar.c (tar stream directions). */
 #ifndef LB_CONTAINER_CP_H
 #define LB_CONTAINER_CP_H
 
