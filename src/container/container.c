@@ -1,22 +1,24 @@
 /* container.c — container records: a directory per container with what to run (config.json) and
- * what is happening (state.json), found by ID, name or ID prefix.
+ * what is happening (state.json).
  *
  * The concept: a container is a record before it is a process. create only writes files; the
- * runtime later gives the record a process, and the record must never lie about it: "running"
- * is checked against /proc (pid alive and its start time unchanged, since pids are reused) and
- * corrected when the process is gone. Names are reserved under the store lock, so two creates
- * racing for one name cannot both win; a record appears whole, by one rename.
+ * runtime later gives the record a process. Names are reserved under the store lock, so two
+ * creates racing for one name cannot both win; a record appears whole, by one rename. The rest of
+ * container.h lives beside this file: record_json.c (the two files as JSON), resolve.c (an
+ * argument to an ID), liveness.c ("running" checked against /proc); container_internal.h is what
+ * they share.
  * Sits on core (fs, json, lock via image/store, human times), image/store (the lock, the root),
  * container/names and container/state.
  *
  * Interface: lb_container_create, lb_container_load, lb_container_list, lb_container_list_free,
- *            lb_container_resolve_id, lb_container_resolve, lb_container_save_state,
- *            lb_container_rename, lb_container_remove, lb_container_check,
- *            lb_container_record_exit, lb_container_proc_start, lb_container_parse_stat,
- *            lb_container_image_user, lb_container_opts_to_json, lb_container_opts_from_json,
- *            lb_container_opts_release, lb_container_free
+ *            lb_container_save_state, lb_container_rename, lb_container_remove,
+ *            lb_container_tombstone_write, lb_container_tombstone_read, lb_container_image_user,
+ *            lb_container_free
+ *            (container_internal.h: lb_container_valid_id, lb_container_list_ids,
+ *            lb_container_read_names, lb_container_name_owner, lb_container_not_found,
+ *            lb_container_read_state, lb_container_save_state_locked)
  */
-#include "container/container.h"
+#include "container/container_internal.h"
 #include "container/names.h"
 #include "core/cleanup.h"
 #include "core/explain.h"
@@ -40,289 +42,9 @@
 #define TMP_PREFIX     ".tmp-"
 #define NAME_ATTEMPTS  64
 
-/* --- run options <-> JSON ---------------------------------------------------------------- */
-
-static void set_str(json_t *o, const char *key, const char *v)
-{
-    if (v != NULL)
-        json_object_set_new(o, key, json_string(v));
-}
-
-static void set_strv(json_t *o, const char *key, char *const *v)
-{
-    if (v != NULL)
-        json_object_set_new(o, key, lb_json_from_strv(v));
-}
-
-json_t *lb_container_opts_to_json(const struct lb_run_opts *opts)
-{
-    static const struct lb_run_opts defaults = {0};
-    if (opts == NULL)
-        opts = &defaults;
-    json_t *o = json_object();
-    set_strv(o, "Cmd", opts->cmd);
-    set_str(o, "Entrypoint", opts->entrypoint);
-    set_strv(o, "Env", opts->env);
-    set_strv(o, "EnvFiles", opts->env_files);
-    set_str(o, "WorkingDir", opts->workdir);
-    set_str(o, "User", opts->user);
-    set_str(o, "Hostname", opts->hostname);
-    json_object_set_new(o, "ReadOnly", json_boolean(opts->read_only));
-    json_object_set_new(o, "Network", json_string(opts->network == LB_NET_NONE ? "none" : "host"));
-    json_object_set_new(o, "Memory", json_integer(opts->memory_bytes));
-    json_object_set_new(o, "PidsLimit", json_integer(opts->pids_limit));
-    json_object_set_new(o, "Cpus", json_real(opts->cpus));
-    set_strv(o, "CapAdd", opts->cap_add);
-    set_strv(o, "CapDrop", opts->cap_drop);
-    json_object_set_new(o, "NoNewPrivileges", json_boolean(opts->no_new_privileges));
-    json_object_set_new(o, "Tty", json_boolean(opts->tty));
-    json_object_set_new(o, "Interactive", json_boolean(opts->interactive));
-    return o;
-}
-
-/* Typed getters: an absent key (or null) is the default, a key of another type an error. */
-static int get_str(const json_t *o, const char *key, char **out, struct lb_error **err)
-{
-    json_t *v = json_object_get(o, key);
-    *out = NULL;
-    if (v == NULL || json_is_null(v))
-        return 0;
-    if (!json_is_string(v))
-        return lb_error_setk(err, LB_EKIND_INVALID, 0, "'%s' is not a string", key);
-    *out = lb_xstrdup(json_string_value(v));
-    return 0;
-}
-
-static int get_strv(const json_t *o, const char *key, char ***out, struct lb_error **err)
-{
-    json_t *v = json_object_get(o, key);
-    *out = NULL;
-    if (v == NULL || json_is_null(v))
-        return 0;
-    *out = lb_json_to_strv(v);
-    if (*out == NULL)
-        return lb_error_setk(err, LB_EKIND_INVALID, 0, "'%s' is not an array of strings", key);
-    return 0;
-}
-
-static int get_bool(const json_t *o, const char *key, bool *out, struct lb_error **err)
-{
-    json_t *v = json_object_get(o, key);
-    *out = false;
-    if (v == NULL || json_is_null(v))
-        return 0;
-    if (!json_is_boolean(v))
-        return lb_error_setk(err, LB_EKIND_INVALID, 0, "'%s' is not a boolean", key);
-    *out = json_is_true(v);
-    return 0;
-}
-
-static int get_int(const json_t *o, const char *key, int64_t def, int64_t min, int64_t *out,
-                   struct lb_error **err)
-{
-    json_t *v = json_object_get(o, key);
-    *out = def;
-    if (v == NULL || json_is_null(v))
-        return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < min)
-        return lb_error_setk(err, LB_EKIND_INVALID, 0, "'%s' is not an integer >= %lld", key,
-                             (long long)min);
-    *out = json_integer_value(v);
-    return 0;
-}
-
-static int get_time(const json_t *o, const char *key, struct lb_time *out, struct lb_error **err)
-{
-    _cleanup_free_ char *s = NULL;
-    *out = (struct lb_time){0, 0};
-    if (get_str(o, key, &s, err) < 0)
-        return -1;
-    if (s != NULL && lb_time_parse(out, s, err) < 0)
-        return lb_error_wrap(err, "'%s'", key);
-    return 0;
-}
-
-static void set_time(json_t *o, const char *key, struct lb_time t)
-{
-    if (t.sec == 0 && t.nsec == 0)
-        return;
-    char buf[48];
-    json_object_set_new(o, key, json_string(lb_time_format(buf, sizeof(buf), t)));
-}
-
-int lb_container_opts_from_json(struct lb_run_opts *out, const json_t *j, struct lb_error **err)
-{
-    memset(out, 0, sizeof(*out));
-    if (j == NULL)
-        return 0;
-    if (!json_is_object(j))
-        return lb_error_setk(err, LB_EKIND_INVALID, 0, "'Options' is not an object");
-    char *entrypoint = NULL, *workdir = NULL, *user = NULL, *hostname = NULL, *network = NULL;
-    int64_t mem = 0, pids = 0;
-    int ret = -1;
-    if (get_strv(j, "Cmd", &out->cmd, err) < 0 || get_str(j, "Entrypoint", &entrypoint, err) < 0 ||
-        get_strv(j, "Env", &out->env, err) < 0 ||
-        get_strv(j, "EnvFiles", &out->env_files, err) < 0 ||
-        get_str(j, "WorkingDir", &workdir, err) < 0 || get_str(j, "User", &user, err) < 0 ||
-        get_str(j, "Hostname", &hostname, err) < 0 ||
-        get_bool(j, "ReadOnly", &out->read_only, err) < 0 ||
-        get_str(j, "Network", &network, err) < 0 || get_int(j, "Memory", 0, 0, &mem, err) < 0 ||
-        get_int(j, "PidsLimit", 0, -1, &pids, err) < 0 ||
-        get_strv(j, "CapAdd", &out->cap_add, err) < 0 ||
-        get_strv(j, "CapDrop", &out->cap_drop, err) < 0 ||
-        get_bool(j, "NoNewPrivileges", &out->no_new_privileges, err) < 0 ||
-        get_bool(j, "Tty", &out->tty, err) < 0 ||
-        get_bool(j, "Interactive", &out->interactive, err) < 0)
-        goto out;
-    json_t *cpus = json_object_get(j, "Cpus");
-    if (cpus != NULL && !json_is_number(cpus)) {
-        lb_error_setk(err, LB_EKIND_INVALID, 0, "'Cpus' is not a number");
-        goto out;
-    }
-    out->cpus = cpus ? json_number_value(cpus) : 0;
-    if (network == NULL || strcmp(network, "host") == 0) {
-        out->network = LB_NET_HOST;
-    } else if (strcmp(network, "none") == 0) {
-        out->network = LB_NET_NONE;
-    } else {
-        lb_error_setk(err, LB_EKIND_INVALID, 0, "unknown network mode '%s'", network);
-        goto out;
-    }
-    out->memory_bytes = mem;
-    out->pids_limit = pids;
-    ret = 0;
-out:
-    /* owned by out from here on, also on error (released below) */
-    out->entrypoint = entrypoint;
-    out->workdir = workdir;
-    out->user = user;
-    out->hostname = hostname;
-    free(network);
-    if (ret < 0)
-        lb_container_opts_release(out);
-    return ret;
-}
-
-void lb_container_opts_release(struct lb_run_opts *opts)
-{
-    if (opts == NULL)
-        return;
-    lb_strv_free(opts->cmd);
-    lb_strv_free(opts->env);
-    lb_strv_free(opts->env_files);
-    lb_strv_free(opts->cap_add);
-    lb_strv_free(opts->cap_drop);
-    /* the const members point to strings lb_container_opts_from_json allocated */
-    free((char *)opts->entrypoint);
-    free((char *)opts->workdir);
-    free((char *)opts->user);
-    free((char *)opts->hostname);
-    memset(opts, 0, sizeof(*opts));
-}
-
-/* --- config.json and state.json ------------------------------------------------------------- */
-
-static json_t *config_to_json(const char *id, const char *name, const struct lb_time *created,
-                              const struct lb_container_spec *spec)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "Id", json_string(id));
-    json_object_set_new(o, "Name", json_string(name));
-    json_object_set_new(o, "Image", json_string(spec->image_id->str));
-    set_str(o, "ImageName", spec->image);
-    set_time(o, "Created", *created);
-    set_str(o, "Path", spec->path);
-    json_object_set_new(o, "Args", lb_json_from_strv(spec->args));
-    json_object_set_new(o, "Options", lb_container_opts_to_json(spec->opts));
-    json_object_set_new(o, "AutoRemove", json_boolean(spec->auto_remove));
-    set_str(o, "StopSignal", spec->stop_signal);
-    json_object_set_new(o, "StopTimeout",
-                        json_integer(spec->stop_timeout < 0 ? -1 : spec->stop_timeout));
-    set_strv(o, "Volumes", spec->volumes);
-    return o;
-}
-
-/* Fill c's config part from config.json; id is the directory's name, which "Id" must equal. */
-static int config_from_json(struct lb_container *c, const char *id, const json_t *j,
-                            struct lb_error **err)
-{
-    if (!json_is_object(j))
-        return lb_error_setk(err, LB_EKIND_INVALID, 0, "not an object");
-    const char *jid = lb_json_str(j, "Id");
-    if (jid == NULL || strcmp(jid, id) != 0)
-        return lb_error_setk(err, LB_EKIND_INVALID, 0, "'Id' is not '%s'", id);
-    memcpy(c->id, id, LB_CONTAINER_ID_LEN + 1);
-    const char *image = lb_json_str(j, "Image");
-    if (image == NULL)
-        return lb_error_setk(err, LB_EKIND_INVALID, 0, "'Image' is missing");
-    if (lb_digest_parse(&c->image_id, image, err) < 0)
-        return lb_error_wrap(err, "'Image'");
-    int64_t timeout = -1;
-    if (get_str(j, "Name", &c->name, err) < 0 || get_str(j, "ImageName", &c->image, err) < 0 ||
-        get_time(j, "Created", &c->created, err) < 0 || get_str(j, "Path", &c->path, err) < 0 ||
-        get_strv(j, "Args", &c->args, err) < 0 ||
-        get_bool(j, "AutoRemove", &c->auto_remove, err) < 0 ||
-        get_str(j, "StopSignal", &c->stop_signal, err) < 0 ||
-        get_int(j, "StopTimeout", -1, -1, &timeout, err) < 0 ||
-        get_strv(j, "Volumes", &c->volumes, err) < 0 ||
-        lb_container_opts_from_json(&c->opts, json_object_get(j, "Options"), err) < 0)
-        return -1;
-    if (c->name == NULL)
-        return lb_error_setk(err, LB_EKIND_INVALID, 0, "'Name' is missing");
-    if (lb_names_validate(c->name, err) < 0)
-        return lb_error_wrap(err, "'Name'");
-    if (c->args == NULL)
-        c->args = lb_xmalloc(sizeof(char *));
-    c->stop_timeout = timeout > 1000000 ? 1000000 : (int)timeout;
-    return 0;
-}
-
-static json_t *state_to_json(const struct lb_container_state *st)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "Status", json_string(lb_state_to_string(st->status)));
-    json_object_set_new(o, "Pid", json_integer(st->pid));
-    json_object_set_new(o, "PidStartTime", json_integer((json_int_t)st->pid_start));
-    json_object_set_new(o, "ExitCode", json_integer(st->exit_code));
-    set_time(o, "StartedAt", st->started);
-    set_time(o, "FinishedAt", st->finished);
-    json_object_set_new(o, "OOMKilled", json_boolean(st->oom_killed));
-    json_object_set_new(o, "MonitorPid", json_integer(st->monitor_pid));
-    return o;
-}
-
-static int state_from_json(struct lb_container_state *st, const json_t *j, struct lb_error **err)
-{
-    if (!json_is_object(j))
-        return lb_error_setk(err, LB_EKIND_INVALID, 0, "not an object");
-    const char *status = lb_json_str(j, "Status");
-    if (status == NULL)
-        return lb_error_setk(err, LB_EKIND_INVALID, 0, "'Status' is missing");
-    if (lb_state_from_string(&st->status, status, err) < 0)
-        return -1;
-    int64_t pid, start, code, monitor;
-    if (get_int(j, "Pid", 0, 0, &pid, err) < 0 ||
-        get_int(j, "PidStartTime", 0, 0, &start, err) < 0 ||
-        get_int(j, "ExitCode", 0, -1, &code, err) < 0 ||
-        get_int(j, "MonitorPid", 0, 0, &monitor, err) < 0 ||
-        get_time(j, "StartedAt", &st->started, err) < 0 ||
-        get_time(j, "FinishedAt", &st->finished, err) < 0 ||
-        get_bool(j, "OOMKilled", &st->oom_killed, err) < 0)
-        return -1;
-    if (pid > INT32_MAX || monitor > INT32_MAX || code > 255)
-        return lb_error_setk(err, LB_EKIND_INVALID, 0,
-                             "'Pid', 'MonitorPid' or 'ExitCode' is "
-                             "out of range");
-    st->pid = (pid_t)pid;
-    st->pid_start = (uint64_t)start;
-    st->exit_code = (int)code;
-    st->monitor_pid = (pid_t)monitor;
-    return 0;
-}
-
 /* --- paths and IDs ----------------------------------------------------------------------- */
 
-static bool valid_id(const char *id)
+bool lb_container_valid_id(const char *id)
 {
     return id != NULL && strlen(id) == LB_CONTAINER_ID_LEN &&
            lb_is_lower_hex(id, LB_CONTAINER_ID_LEN);
@@ -339,7 +61,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* The IDs of every record directory, sorted; a missing containers/ is an empty store. */
-static int list_ids(struct lb_store *s, char ***out, struct lb_error **err)
+int lb_container_list_ids(struct lb_store *s, char ***out, struct lb_error **err)
 {
     *out = lb_xmalloc(sizeof(char *));
     int fd = openat(s->root_fd, CONTAINERS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -356,7 +78,7 @@ static int list_ids(struct lb_store *s, char ***out, struct lb_error **err)
     }
     struct dirent *de;
     while ((de = readdir(d)) != NULL)
-        if (valid_id(de->d_name))
+        if (lb_container_valid_id(de->d_name))
             lb_strv_push(out, de->d_name);
     closedir(d);
     size_t n = lb_strv_len(*out);
@@ -394,7 +116,7 @@ static json_t *read_config_json(struct lb_store *s, const char *id, struct lb_er
 }
 
 /* The names of the records in ids (parallel; "" where config.json cannot be read). */
-static char **read_names(struct lb_store *s, char *const *ids)
+char **lb_container_read_names(struct lb_store *s, char *const *ids)
 {
     char **names = lb_xmalloc((lb_strv_len(ids) + 1) * sizeof(char *));
     for (size_t i = 0; ids[i]; i++) {
@@ -408,8 +130,8 @@ static char **read_names(struct lb_store *s, char *const *ids)
 }
 
 /* The ID of the record called name among (ids, names), skipping `self`; NULL when free. */
-static const char *name_owner(char *const *ids, char *const *names, const char *name,
-                              const char *self)
+const char *lb_container_name_owner(char *const *ids, char *const *names, const char *name,
+                                    const char *self)
 {
     for (size_t i = 0; ids[i]; i++)
         if (strcmp(names[i], name) == 0 && (self == NULL || strcmp(ids[i], self) != 0))
@@ -426,8 +148,6 @@ static int name_conflict(struct lb_error **err, const char *name, const char *ow
 }
 
 #define TOMBSTONE_PREFIX ".exit-"
-
-static int not_found(struct lb_error **err, const char *what);
 
 int lb_container_tombstone_write(struct lb_store *s, const char *id, int exit_code,
                                  struct lb_error **err)
@@ -446,7 +166,8 @@ int lb_container_tombstone_read(struct lb_store *s, const char *id, int *exit_co
     if (lb_read_file_at(s->root_fd, rel, 32, &text, NULL, &e) < 0) {
         bool missing = e->code == ENOENT;
         lb_error_free(e);
-        return missing ? not_found(err, id) : lb_error_set(err, EIO, "cannot read '%s'", rel);
+        return missing ? lb_container_not_found(err, id)
+                       : lb_error_set(err, EIO, "cannot read '%s'", rel);
     }
     char *end = NULL;
     long code = strtol(text, &end, 10);
@@ -507,24 +228,6 @@ static void clean_staging(struct lb_store *s)
     closedir(d);
 }
 
-static struct lb_container *record_from_json(const char *id, const json_t *config,
-                                             const json_t *state, struct lb_error **err)
-{
-    struct lb_container *c = lb_xmalloc(sizeof(*c));
-    c->stop_timeout = -1;
-    if (config_from_json(c, id, config, err) < 0) {
-        lb_error_wrap(err, "corrupt config.json of container '%.12s'", id);
-        lb_container_free(c);
-        return NULL;
-    }
-    if (state_from_json(&c->state, state, err) < 0) {
-        lb_error_wrap(err, "corrupt state.json of container '%.12s'", id);
-        lb_container_free(c);
-        return NULL;
-    }
-    return c;
-}
-
 static struct lb_container *create_locked(struct lb_store *s, const struct lb_container_spec *spec,
                                           const char *given, struct lb_error **err)
 {
@@ -534,13 +237,13 @@ static struct lb_container *create_locked(struct lb_store *s, const struct lb_co
     }
     clean_staging(s);
     _cleanup_strv_ char **ids = NULL;
-    if (list_ids(s, &ids, err) < 0)
+    if (lb_container_list_ids(s, &ids, err) < 0)
         return NULL;
-    _cleanup_strv_ char **names = read_names(s, ids);
+    _cleanup_strv_ char **names = lb_container_read_names(s, ids);
 
     _cleanup_free_ char *name = NULL;
     if (given != NULL) {
-        const char *owner = name_owner(ids, names, given, NULL);
+        const char *owner = lb_container_name_owner(ids, names, given, NULL);
         if (owner != NULL) {
             name_conflict(err, given, owner);
             return NULL;
@@ -549,7 +252,7 @@ static struct lb_container *create_locked(struct lb_store *s, const struct lb_co
     } else {
         for (unsigned retry = 0; name == NULL && retry < NAME_ATTEMPTS; retry++) {
             char *cand = lb_names_generate(retry);
-            if (name_owner(ids, names, cand, NULL) == NULL)
+            if (lb_container_name_owner(ids, names, cand, NULL) == NULL)
                 name = cand;
             else
                 free(cand);
@@ -574,15 +277,15 @@ static struct lb_container *create_locked(struct lb_store *s, const struct lb_co
     }
     struct lb_time now = lb_time_now();
     struct lb_container_state st = {.status = LB_STATE_CREATED};
-    _cleanup_json_ json_t *config = config_to_json(id, name, &now, spec);
-    _cleanup_json_ json_t *state = state_to_json(&st);
+    _cleanup_json_ json_t *config = lb_container_config_to_json(id, name, &now, spec);
+    _cleanup_json_ json_t *state = lb_container_state_to_json(&st);
     _cleanup_free_ char *config_rel = lb_path_join(stage, "config.json");
     _cleanup_free_ char *state_rel = lb_path_join(stage, "state.json");
     struct lb_container *c = NULL;
     /* Three fsyncs make the record durable: config.json, the staging directory (after both
      * entries exist) and containers/ (the rename). state.json is volatile, as every later state
-     * (see save_state_locked): a crash may leave it empty, which reads as Created. A --rm
-     * container is disposable, removed when it exits: its record need not survive a crash, so
+     * (see lb_container_save_state_locked): a crash may leave it empty, which reads as Created. A
+     * --rm container is disposable, removed when it exits: its record need not survive a crash, so
      * none of the three (what a crash can leave, an empty config.json, is no container:
      * lb_container_load, clean_staging). */
     enum lb_durability durability = spec->auto_remove ? LB_VOLATILE : LB_DURABLE;
@@ -590,7 +293,7 @@ static struct lb_container *create_locked(struct lb_store *s, const struct lb_co
         lb_json_replace_at(s->root_fd, config_rel, config, durability, err) < 0)
         goto fail;
     /* Parse back what was written: create returns exactly what load will see. */
-    c = record_from_json(id, config, state, err);
+    c = lb_container_record_from_json(id, config, state, err);
     if (c == NULL)
         goto fail;
     if (renameat(s->root_fd, stage, s->root_fd, final) < 0) {
@@ -634,7 +337,7 @@ struct lb_container *lb_container_create(struct lb_store *s, const struct lb_con
     return c;
 }
 
-static int not_found(struct lb_error **err, const char *what)
+int lb_container_not_found(struct lb_error **err, const char *what)
 {
     return lb_error_setk(err, LB_EKIND_NOT_FOUND, 0, "no such container: '%s'", what);
 }
@@ -642,13 +345,13 @@ static int not_found(struct lb_error **err, const char *what)
 /* Open containers/<id> as a directory fd; a missing one is LB_EKIND_NOT_FOUND. */
 static int open_record(struct lb_store *s, const char *id, struct lb_error **err)
 {
-    if (!valid_id(id))
-        return not_found(err, id ? id : "");
+    if (!lb_container_valid_id(id))
+        return lb_container_not_found(err, id ? id : "");
     _cleanup_free_ char *rel = record_dir(id);
     int fd = openat(s->root_fd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)
-            return not_found(err, id);
+            return lb_container_not_found(err, id);
         return lb_error_set(err, errno, "cannot open '%s/%s'", s->root, rel);
     }
     return fd;
@@ -667,18 +370,18 @@ static json_t *load_state_json(int record_fd, const char *id, bool *gone, struct
          * the store lock (ps, inspect, logs), it is a container that is going, not a corrupt one.
          */
         *gone = true;
-        not_found(err, id);
+        lb_container_not_found(err, id);
         return NULL;
     }
     if (S_ISREG(st.st_mode) && st.st_size == 0) {
         lb_explain("container", "empty state.json (lost in a crash?): the container is Created");
-        return state_to_json(&(struct lb_container_state){.status = LB_STATE_CREATED});
+        return lb_container_state_to_json(&(struct lb_container_state){.status = LB_STATE_CREATED});
     }
     return lb_json_load_at(record_fd, "state.json", err);
 }
 
-static int read_state(struct lb_store *s, const char *id, struct lb_container_state *st,
-                      struct lb_error **err)
+int lb_container_read_state(struct lb_store *s, const char *id, struct lb_container_state *st,
+                            struct lb_error **err)
 {
     _cleanup_close_ int fd = open_record(s, id, err);
     if (fd < 0)
@@ -687,7 +390,7 @@ static int read_state(struct lb_store *s, const char *id, struct lb_container_st
     _cleanup_json_ json_t *j = load_state_json(fd, id, &gone, err);
     if (j == NULL && gone)
         return -1;
-    if (j == NULL || state_from_json(st, j, err) < 0)
+    if (j == NULL || lb_container_state_from_json(st, j, err) < 0)
         return lb_error_wrap(err, "corrupt state.json of container '%.12s'", id);
     return 0;
 }
@@ -703,7 +406,7 @@ struct lb_container *lb_container_load(struct lb_store *s, const char *id, struc
     struct stat cst;
     if (fstatat(fd, "config.json", &cst, AT_SYMLINK_NOFOLLOW) < 0 ||
         (S_ISREG(cst.st_mode) && cst.st_size == 0)) {
-        not_found(err, id);
+        lb_container_not_found(err, id);
         return NULL;
     }
     _cleanup_json_ json_t *config = lb_json_load_at(fd, "config.json", err);
@@ -719,7 +422,7 @@ struct lb_container *lb_container_load(struct lb_store *s, const char *id, struc
         lb_error_wrap(err, "corrupt state.json of container '%.12s'", id);
         return NULL;
     }
-    return record_from_json(id, config, state, err);
+    return lb_container_record_from_json(id, config, state, err);
 }
 
 static int cmp_newest_first(const void *a, const void *b)
@@ -739,7 +442,7 @@ int lb_container_list(struct lb_store *s, struct lb_container ***out, size_t *n,
     *out = NULL;
     *n = 0;
     _cleanup_strv_ char **ids = NULL;
-    if (list_ids(s, &ids, err) < 0)
+    if (lb_container_list_ids(s, &ids, err) < 0)
         return -1;
     size_t cap = lb_strv_len(ids);
     struct lb_container **v = lb_xmalloc((cap + 1) * sizeof(*v));
@@ -768,73 +471,13 @@ void lb_container_list_free(struct lb_container **v, size_t n)
     free(v);
 }
 
-int lb_container_resolve_id(struct lb_store *s, const char *arg,
-                            char id_out[LB_CONTAINER_ID_LEN + 1], struct lb_error **err)
-{
-    if (arg == NULL || *arg == '\0')
-        return lb_error_setk(err, LB_EKIND_USAGE, 0, "container name cannot be empty");
-    _cleanup_strv_ char **ids = NULL;
-    if (list_ids(s, &ids, err) < 0)
-        return -1;
-
-    /* 1. The exact ID. */
-    if (valid_id(arg) && lb_strv_contains(ids, arg)) {
-        memcpy(id_out, arg, LB_CONTAINER_ID_LEN + 1);
-        return 0;
-    }
-
-    /* 2. An exact name; docker writes names with a leading '/'. */
-    const char *name = lb_names_strip_slash(arg);
-    if (*name != '\0') {
-        _cleanup_strv_ char **names = read_names(s, ids);
-        const char *owner = name_owner(ids, names, name, NULL);
-        if (owner != NULL) {
-            memcpy(id_out, owner, LB_CONTAINER_ID_LEN + 1);
-            return 0;
-        }
-    }
-
-    /* 3. A unique prefix of an ID. */
-    size_t len = strlen(arg);
-    if (len < LB_CONTAINER_ID_LEN && lb_is_lower_hex(arg, len)) {
-        const char *found = NULL;
-        size_t matches = 0;
-        _cleanup_strbuf_ struct lb_strbuf cands = LB_STRBUF_INIT;
-        for (size_t i = 0; ids[i]; i++) {
-            if (strncmp(ids[i], arg, len) != 0)
-                continue;
-            lb_strbuf_addf(&cands, "%s%.12s", matches ? ", " : "", ids[i]);
-            found = ids[i];
-            matches++;
-        }
-        if (matches == 1) {
-            memcpy(id_out, found, LB_CONTAINER_ID_LEN + 1);
-            return 0;
-        }
-        if (matches > 1)
-            return lb_error_setk(err, LB_EKIND_INVALID, 0,
-                                 "container ID prefix '%s' is ambiguous: it matches %s", arg,
-                                 cands.buf);
-    }
-    return not_found(err, arg);
-}
-
-struct lb_container *lb_container_resolve(struct lb_store *s, const char *arg,
-                                          struct lb_error **err)
-{
-    char id[LB_CONTAINER_ID_LEN + 1];
-    if (lb_container_resolve_id(s, arg, id, err) < 0)
-        return NULL;
-    return lb_container_load(s, id, err);
-}
-
-static int save_state_locked(struct lb_store *s, const struct lb_container *c,
-                             struct lb_error **err)
+int lb_container_save_state_locked(struct lb_store *s, const struct lb_container *c,
+                                   struct lb_error **err)
 {
     _cleanup_close_ int fd = open_record(s, c->id, err);
     if (fd < 0)
         return -1;
-    _cleanup_json_ json_t *j = state_to_json(&c->state);
+    _cleanup_json_ json_t *j = lb_container_state_to_json(&c->state);
     /* Volatile: the state is checked, not trusted (a pid is alive only with its recorded start
      * time), so a transition a crash loses is corrected when the record is next read. */
     if (lb_json_replace_at(fd, "state.json", j, LB_VOLATILE, err) < 0)
@@ -846,7 +489,7 @@ int lb_container_save_state(struct lb_store *s, const struct lb_container *c, st
 {
     if (lb_store_lock(s, err) < 0)
         return -1;
-    int ret = save_state_locked(s, c, err);
+    int ret = lb_container_save_state_locked(s, c, err);
     lb_store_unlock(s);
     return ret;
 }
@@ -855,10 +498,10 @@ static int rename_locked(struct lb_store *s, struct lb_container *c, const char 
                          struct lb_error **err)
 {
     _cleanup_strv_ char **ids = NULL;
-    if (list_ids(s, &ids, err) < 0)
+    if (lb_container_list_ids(s, &ids, err) < 0)
         return -1;
-    _cleanup_strv_ char **names = read_names(s, ids);
-    const char *owner = name_owner(ids, names, name, c->id);
+    _cleanup_strv_ char **names = lb_container_read_names(s, ids);
+    const char *owner = lb_container_name_owner(ids, names, name, c->id);
     if (owner != NULL)
         return name_conflict(err, name, owner);
     _cleanup_close_ int fd = open_record(s, c->id, err);
@@ -964,163 +607,6 @@ int lb_container_remove(struct lb_store *s, const char *id, struct lb_error **er
     return ret;
 }
 
-/* --- liveness: is the recorded process still the one we started? ------------------------- */
-
-int lb_container_parse_stat(const char *line, char *state_out, uint64_t *start_out,
-                            struct lb_error **err)
-{
-    /* "PID (COMM) S PPID ...": COMM is free text up to 16 bytes and may hold ") (", so the
-     * fields are the ones after the last ')'. The first is field 3 (state). */
-    const char *p = line ? strrchr(line, ')') : NULL;
-    if (p == NULL || strchr(line, '(') == NULL || strchr(line, '(') > p)
-        return lb_error_setk(err, LB_EKIND_INVALID, 0, "malformed /proc stat line: no '(comm)'");
-    p++;
-    char state = 0;
-    for (int field = 3; field <= 22; field++) {
-        if (*p != ' ')
-            return lb_error_setk(err, LB_EKIND_INVALID, 0,
-                                 "malformed /proc stat line: field %d is missing", field);
-        while (*p == ' ')
-            p++;
-        const char *start = p;
-        while (*p != ' ' && *p != '\0' && *p != '\n')
-            p++;
-        if (p == start)
-            return lb_error_setk(err, LB_EKIND_INVALID, 0,
-                                 "malformed /proc stat line: field %d is missing", field);
-        if (field == 3) {
-            if (p - start != 1)
-                return lb_error_setk(err, LB_EKIND_INVALID, 0,
-                                     "malformed /proc stat line: bad state field");
-            state = *start;
-        } else if (field == 22) {
-            uint64_t v = 0;
-            for (const char *q = start; q < p; q++) {
-                if (*q < '0' || *q > '9' || v > (UINT64_MAX - 9) / 10)
-                    return lb_error_setk(err, LB_EKIND_INVALID, 0,
-                                         "malformed /proc stat line: bad start time");
-                v = v * 10 + (uint64_t)(*q - '0');
-            }
-            *state_out = state;
-            *start_out = v;
-        }
-    }
-    return 0;
-}
-
-int lb_container_proc_start(pid_t pid, uint64_t *start_out, struct lb_error **err)
-{
-    if (pid <= 0)
-        return 0;
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT || errno == ESRCH)
-            return 0;
-        return lb_error_set(err, errno, "cannot open '%s'", path);
-    }
-    char buf[4096];
-    struct lb_error *e = NULL;
-    ssize_t n = lb_read_full(fd, buf, sizeof(buf) - 1, &e);
-    if (n < 0) {
-        int code = e->code;
-        lb_error_free(e);
-        if (code == ESRCH) /* it died between open and read */
-            return 0;
-        return lb_error_set(err, code, "cannot read '%s'", path);
-    }
-    buf[n] = '\0';
-    char state = 0;
-    uint64_t start = 0;
-    if (lb_container_parse_stat(buf, &state, &start, err) < 0)
-        return lb_error_wrap(err, "%s", path);
-    if (state == 'Z' || state == 'X' || state == 'x')
-        return 0; /* ended; only its exit status is left for its parent to collect */
-    *start_out = start;
-    return 1;
-}
-
-static bool is_live(enum lb_state st)
-{
-    return st == LB_STATE_RUNNING || st == LB_STATE_PAUSED;
-}
-
-static int check_locked(struct lb_store *s, struct lb_container *c, struct lb_error **err)
-{
-    struct lb_container_state st;
-    if (read_state(s, c->id, &st, err) < 0)
-        return -1;
-    c->state = st; /* the monitor may have recorded the end meanwhile */
-    if (!is_live(st.status))
-        return 0;
-    uint64_t start = 0;
-    int alive = lb_container_proc_start(st.pid, &start, err);
-    if (alive < 0)
-        return -1;
-    if (alive && start == st.pid_start)
-        return 0;
-    struct lb_transition t;
-    if (lb_state_transition(&t, st.status, LB_EVENT_EXIT, c->name, err) < 0)
-        return -1;
-    lb_explain("container", "%s: pid %d is %s: the container has exited", c->name, (int)st.pid,
-               alive ? "another process now (its start time differs)" : "gone");
-    st.status = t.next;
-    st.exit_code = -1;
-    st.finished = lb_time_now();
-    st.monitor_pid = 0;
-    c->state = st;
-    if (save_state_locked(s, c, err) < 0)
-        return -1;
-    return 1;
-}
-
-int lb_container_check(struct lb_store *s, struct lb_container *c, struct lb_error **err)
-{
-    if (!is_live(c->state.status))
-        return 0;
-    if (lb_store_lock(s, err) < 0)
-        return -1;
-    int ret = check_locked(s, c, err);
-    lb_store_unlock(s);
-    return ret;
-}
-
-static int record_exit_locked(struct lb_store *s, struct lb_container *c, pid_t pid,
-                              uint64_t pid_start, int exit_code, bool oom_killed,
-                              struct lb_error **err)
-{
-    struct lb_container_state st;
-    if (read_state(s, c->id, &st, err) < 0)
-        return -1;
-    c->state = st;
-    if (st.pid != pid || st.pid_start != pid_start)
-        return 0; /* the record belongs to a newer run */
-    bool unknown_end = st.status == LB_STATE_EXITED && st.exit_code == -1;
-    if (!is_live(st.status) && !unknown_end)
-        return 0;
-    st.status = LB_STATE_EXITED;
-    st.exit_code = exit_code;
-    st.oom_killed = oom_killed;
-    st.finished = lb_time_now();
-    st.monitor_pid = 0;
-    c->state = st;
-    if (save_state_locked(s, c, err) < 0)
-        return -1;
-    return 1;
-}
-
-int lb_container_record_exit(struct lb_store *s, struct lb_container *c, pid_t pid,
-                             uint64_t pid_start, int exit_code, bool oom_killed,
-                             struct lb_error **err)
-{
-    if (lb_store_lock(s, err) < 0)
-        return -1;
-    int ret = record_exit_locked(s, c, pid, pid_start, exit_code, oom_killed, err);
-    lb_store_unlock(s);
-    return ret;
-}
-
 /* --- the image-user seam ------------------------------------------------------------------ */
 
 char *lb_container_image_user(void *store, const struct lb_digest *image_id)
@@ -1128,7 +614,7 @@ char *lb_container_image_user(void *store, const struct lb_digest *image_id)
     struct lb_store *s = store;
     _cleanup_strv_ char **ids = NULL;
     struct lb_error *e = NULL;
-    if (list_ids(s, &ids, &e) < 0) {
+    if (lb_container_list_ids(s, &ids, &e) < 0) {
         lb_error_free(e);
         return NULL;
     }

@@ -18,7 +18,11 @@
  * and its start time (/proc/PID/stat field 22) with the live process and corrects the record.
  *
  * Ownership: every struct lb_container returned is the caller's (lb_container_free); it owns
- * every pointer in it, including the strings inside its opts. */
+ * every pointer in it, including the strings inside its opts.
+ *
+ * Implemented by container.c (create, load, list, save, rename, remove, tombstones, image user),
+ * record_json.c (config.json/state.json, the opts JSON), resolve.c (lb_container_resolve*) and
+ * liveness.c (check, record_exit, proc_start, parse_stat); container_internal.h joins them. */
 #ifndef LB_CONTAINER_CONTAINER_H
 #define LB_CONTAINER_CONTAINER_H
 
