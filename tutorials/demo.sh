@@ -6,7 +6,9 @@
 # Loads the three-layer fixture image into a temp store, lists it, shows its history and its
 # layers, checks its ID against sha256sum, mounts the union of its layers (overlay as root,
 # else a vfs copy) and looks inside, tags it, saves it, removes it, and loads the saved copy
-# back under the same ID. The load is run with --explain, so the engine narrates it.
+# back under the same ID. The load is run with --explain, so the engine narrates it. As root it
+# goes on with containers: an isolated process, a detached one (ps, logs, stop), and one whose
+# changes become an image twice: commit (one more layer) and export + import (one flat layer).
 # Exits non-zero as soon as a step fails or a check disagrees; the temp store is always removed.
 # LB_DEMO_PAUSE=SECONDS waits between steps (for a live audience); default 0.
 # POSIX sh on purpose: the Makefile runs it with `sh`.
@@ -138,4 +140,39 @@ run load -i "$work/tour.tar"
 id2=$("$LB" --root "$STORE" images -q --no-trunc)
 check "the round trip kept the image ID" [ "$id2" = "$IMAGE_ID" ]
 
-say "That was layerbox. The tutorials go slower: tutorials/01-images-are-layers.md, then 02-union-file-system.md"
+if [ "$(id -u)" = 0 ] && [ -r "$FIXTURES/busybox.docker.tar" ]; then
+    BB=layerbox-fixtures/busybox
+    "$LB" --root "$STORE" load -q -i "$FIXTURES/busybox.docker.tar" >/dev/null
+
+    say "A container is the image plus a writable layer plus an isolated process."
+    run run --rm $BB sh -c 'echo "hostname $(hostname), pid $$, $(ls /proc | grep -c "^[0-9]") processes"'
+    inside=$("$LB" --root "$STORE" run --rm $BB lb-init pid)
+    check "inside its own PID namespace it is pid 1" [ "$inside" = 1 ]
+
+    say "run -d leaves it running under a monitor; ps, logs and stop work on it."
+    run run -d --name web $BB sh -c 'echo serving; trap "exit 0" TERM; while :; do sleep 1; done'
+    run ps
+    sleep 1
+    run logs web
+    run stop web
+    check "it stopped on SIGTERM with code 0" \
+        [ "$("$LB" --root "$STORE" inspect -f '{{.State.ExitCode}}' web)" = 0 ]
+
+    say "What a container changes stays in its writable layer; commit makes it a new layer."
+    run run --name work $BB sh -c 'echo hello > /greeting; rm /bin/vi'
+    run diff work
+    run commit -m "add a greeting" work demo/committed:1
+    run history demo/committed:1
+    n=$("$LB" --root "$STORE" inspect -f '{{len .RootFS.Layers}}' demo/committed:1)
+    check "busybox's layer plus one: two layers" [ "$n" = 2 ]
+
+    say "export flattens the same container into one tar: import it, and the history is gone."
+    run export -o "$work/work.tar" work
+    run import "$work/work.tar" demo/flat:1
+    run history demo/flat:1
+    n=$("$LB" --root "$STORE" inspect -f '{{len .RootFS.Layers}}' demo/flat:1)
+    check "one layer" [ "$n" = 1 ]
+    "$LB" --root "$STORE" rm -f web work >/dev/null
+fi
+
+say "That was layerbox. The tutorials go slower: tutorials/01-images-are-layers.md, then 02, 03 (containers) and 04 (commit, export, save)"
