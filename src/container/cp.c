@@ -54,36 +54,10 @@ static void cpath_release(struct cpath *p)
     p->clean = NULL;
 }
 
-/* Lexical cleaning relative to "/": '..' at the root stays at the root (docker's
- * filepath.Join("/", p)). Not lb_safepath_clean: that one refuses '..' and absolute paths,
- * which a container path may use. */
-static char *clean_abs(const char *path)
-{
-    _cleanup_strbuf_ struct lb_strbuf sb = LB_STRBUF_INIT;
-    for (const char *p = path; *p;) {
-        const char *end = strchrnul(p, '/');
-        size_t n = (size_t)(end - p);
-        if (n == 2 && p[0] == '.' && p[1] == '.') {
-            char *slash = sb.len ? strrchr(sb.buf, '/') : NULL;
-            if (slash)
-                sb.len = (size_t)(slash - sb.buf);
-            if (sb.buf)
-                sb.buf[sb.len] = '\0';
-        } else if (n > 0 && !(n == 1 && p[0] == '.')) {
-            lb_strbuf_addc(&sb, '/');
-            lb_strbuf_add(&sb, p, n);
-        }
-        p = *end ? end + 1 : end;
-    }
-    if (sb.len == 0)
-        lb_strbuf_addc(&sb, '/');
-    return lb_strbuf_detach(&sb);
-}
-
 static void cpath_init(struct cpath *p, const char *user)
 {
     size_t n = strlen(user);
-    p->clean = clean_abs(user);
+    p->clean = lb_path_clean_abs(user);
     p->ends_sep = n > 0 && user[n - 1] == '/';
     p->ends_dot = strcmp(user, ".") == 0 || (n >= 2 && strcmp(user + n - 2, "/.") == 0);
 }
@@ -142,7 +116,7 @@ static int cloc_follow(struct cloc *l, int rootfd, struct stat *st, bool *exists
         target[len] = '\0';
         _cleanup_free_ char *joined =
             target[0] == '/' ? lb_xstrdup(target) : lb_xasprintf("%s/%s", l->dir, target);
-        _cleanup_free_ char *clean = clean_abs(joined);
+        _cleanup_free_ char *clean = lb_path_clean_abs(joined);
         lb_cp_cloc_release(l);
         if (cloc_open(l, rootfd, clean) < 0) {
             if (errno == ENOENT) {

@@ -523,36 +523,6 @@ void lb_volume_spec_release(struct lb_volume_spec *spec)
     *spec = (struct lb_volume_spec){0};
 }
 
-/* Go's path.Clean for an absolute path, as docker cleans -v paths: "/a//b/./c/" → "/a/b/c",
- * "/a/../b" → "/b", "/.." → "/" (a ".." at the root stays at the root). Purely lexical: the
- * target is later resolved inside the container's root without leaving it. Caller frees. */
-static char *clean_path(const char *p)
-{
-    struct lb_strbuf sb = LB_STRBUF_INIT;
-    const char *c = p;
-    while (*c) {
-        while (*c == '/')
-            c++;
-        const char *end = strchrnul(c, '/');
-        size_t len = (size_t)(end - c);
-        if (len == 2 && c[0] == '.' && c[1] == '.') {
-            while (sb.len > 0 && sb.buf[sb.len - 1] != '/')
-                sb.len--;
-            if (sb.len > 0)
-                sb.len--; /* the '/' before the component removed */
-            if (sb.buf)
-                sb.buf[sb.len] = '\0';
-        } else if (len > 0 && !(len == 1 && c[0] == '.')) {
-            lb_strbuf_addc(&sb, '/');
-            lb_strbuf_add(&sb, c, len);
-        }
-        c = end;
-    }
-    if (sb.len == 0)
-        lb_strbuf_addc(&sb, '/');
-    return lb_strbuf_detach(&sb);
-}
-
 static int invalid_spec(struct lb_error **err, const char *spec)
 {
     return lb_error_setk(err, LB_EKIND_USAGE, 0, "invalid volume specification: '%s'", spec);
@@ -609,7 +579,7 @@ int lb_volume_spec_parse(struct lb_volume_spec *out, const char *spec, struct lb
     if (target[0] != '/')
         return lb_error_setk(err, LB_EKIND_USAGE, 0,
                              "invalid mount path: '%s' mount path must be absolute", target);
-    out->target = clean_path(target);
+    out->target = lb_path_clean_abs(target);
     if (strcmp(out->target, "/") == 0) {
         lb_volume_spec_release(out);
         return lb_error_setk(err, LB_EKIND_USAGE, 0,
@@ -621,7 +591,7 @@ int lb_volume_spec_parse(struct lb_volume_spec *out, const char *spec, struct lb
     }
     if (parts[0][0] == '/') {
         out->kind = LB_VOLUME_BIND;
-        out->source = clean_path(parts[0]);
+        out->source = lb_path_clean_abs(parts[0]);
         return 0;
     }
     if (lb_volume_name_validate(parts[0], err) < 0) {

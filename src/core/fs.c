@@ -5,7 +5,8 @@
  * crash at any instant leaves the old state or the new one (crun status.c, git lockfile.c).
  *
  * Interface: lb_mkdir_p, lb_fsync_dir_at, lb_atomic_write_at, lb_replace_file_at, lb_read_file_at,
- * lb_rm_tree_at, lb_write_all, lb_read_full, lb_path_join, lb_path_exists_at, lb_mkdtemp_at
+ * lb_rm_tree_at, lb_write_all, lb_read_full, lb_path_join, lb_path_clean_abs, lb_path_exists_at,
+ *            lb_mkdtemp_at
  */
 #include "core/fs.h"
 #include "core/cleanup.h"
@@ -285,6 +286,29 @@ char *lb_path_join(const char *a, const char *b)
     if (la > 0 && a[la - 1] == '/')
         return lb_xasprintf("%s%s", a, b);
     return lb_xasprintf("%s/%s", a, b);
+}
+
+char *lb_path_clean_abs(const char *path)
+{
+    struct lb_strbuf sb = LB_STRBUF_INIT;
+    for (const char *p = path; *p;) {
+        const char *end = strchrnul(p, '/');
+        size_t n = (size_t)(end - p);
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            char *slash = sb.len ? strrchr(sb.buf, '/') : NULL;
+            if (slash) {
+                sb.len = (size_t)(slash - sb.buf);
+                sb.buf[sb.len] = '\0';
+            }
+        } else if (n > 0 && !(n == 1 && p[0] == '.')) {
+            lb_strbuf_addc(&sb, '/');
+            lb_strbuf_add(&sb, p, n);
+        }
+        p = *end ? end + 1 : end;
+    }
+    if (sb.len == 0)
+        lb_strbuf_addc(&sb, '/');
+    return lb_strbuf_detach(&sb);
 }
 
 bool lb_path_exists_at(int dirfd, const char *path)

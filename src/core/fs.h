@@ -56,6 +56,11 @@ ssize_t lb_read_full(int fd, void *buf, size_t len, struct lb_error **err);
 /* "a" + "/" + "b", with no doubled slash. Caller frees. */
 char *lb_path_join(const char *a, const char *b);
 
+/* Go's path.Clean of path taken from "/" (how docker cleans a container path: -w, -v, cp,
+ * VOLUME): "//" and "/./" collapse, ".." pops one name and never climbs above "/", no trailing
+ * '/'; "" and "." are "/", "a/b" is "/a/b". Purely lexical. Caller frees. */
+char *lb_path_clean_abs(const char *path);
+
 /* True when path exists (lstat succeeds). */
 bool lb_path_exists_at(int dirfd, const char *path);
 

@@ -17,6 +17,7 @@
  */
 #include "image/config.h"
 #include "core/cleanup.h"
+#include "core/fs.h"
 #include "core/explain.h"
 #include "core/json.h"
 #include "core/util.h"
@@ -510,41 +511,6 @@ static int do_volume(struct change *c, struct lb_error **err)
     return 0;
 }
 
-/* Go's path.Clean for absolute paths: "/a/./b/../c//" → "/a/c". */
-static char *clean_abs_path(const char *p)
-{
-    _cleanup_strv_ char **parts = lb_xmalloc(sizeof(char *));
-    size_t n = 0;
-    const char *s = p;
-    while (*s) {
-        while (*s == '/')
-            s++;
-        size_t len = strcspn(s, "/");
-        if (len == 0)
-            break;
-        if (len == 1 && s[0] == '.') {
-            /* skip */
-        } else if (len == 2 && s[0] == '.' && s[1] == '.') {
-            if (n > 0) {
-                free(parts[--n]);
-                parts[n] = NULL;
-            }
-        } else {
-            char *part = lb_xstrndup(s, len);
-            lb_strv_push(&parts, part);
-            free(part);
-            n++;
-        }
-        s += len;
-    }
-    struct lb_strbuf sb = LB_STRBUF_INIT;
-    for (size_t i = 0; i < n; i++)
-        lb_strbuf_addf(&sb, "/%s", parts[i]);
-    if (n == 0)
-        lb_strbuf_addc(&sb, '/');
-    return lb_strbuf_detach(&sb);
-}
-
 static int do_workdir(struct change *c, struct lb_error **err)
 {
     _cleanup_free_ char *w = one_word(c, err);
@@ -556,7 +522,7 @@ static int do_workdir(struct change *c, struct lb_error **err)
     } else {
         const char *cur = lb_json_str(c->cfg, "WorkingDir");
         _cleanup_free_ char *joined = lb_xasprintf("/%s/%s", cur ? cur : "", w);
-        dir = clean_abs_path(joined);
+        dir = lb_path_clean_abs(joined);
     }
     json_object_set_new(c->cfg, "WorkingDir", json_string(dir));
     return 0;

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "core/cleanup.h"
+#include "core/fs.h"
 #include "core/util.h"
 #include "runtime/user.h"
 
@@ -227,31 +228,6 @@ static int plan_argv(struct lb_run_plan *plan, const json_t *config, const struc
 
 /* ---- working directory, hostname, id ---------------------------------------------------- */
 
-/* Lexical clean of an absolute path (Go's filepath.Clean, as docker applies to WorkingDir):
- * "//", "/./" collapse, ".." pops (never above "/"), no trailing '/'. */
-static char *clean_absolute(const char *path)
-{
-    _cleanup_strbuf_ struct lb_strbuf sb = LB_STRBUF_INIT;
-    for (const char *p = path; *p;) {
-        const char *end = strchrnul(p, '/');
-        size_t n = (size_t)(end - p);
-        if (n == 2 && p[0] == '.' && p[1] == '.') {
-            char *slash = sb.len ? strrchr(sb.buf, '/') : NULL;
-            if (slash) {
-                sb.len = (size_t)(slash - sb.buf);
-                sb.buf[sb.len] = '\0';
-            }
-        } else if (n > 0 && !(n == 1 && p[0] == '.')) {
-            lb_strbuf_addc(&sb, '/');
-            lb_strbuf_add(&sb, p, n);
-        }
-        p = *end ? end + 1 : end;
-    }
-    if (sb.len == 0)
-        lb_strbuf_addc(&sb, '/');
-    return lb_strbuf_detach(&sb);
-}
-
 /* -w must be absolute (docker's message); an image's relative WorkingDir is taken from "/". */
 static int plan_cwd(struct lb_run_plan *plan, const json_t *config, const struct lb_run_opts *o,
                     struct lb_error **err)
@@ -262,13 +238,13 @@ static int plan_cwd(struct lb_run_plan *plan, const json_t *config, const struct
                                  "the working directory '%s' is invalid, it needs to be an "
                                  "absolute path",
                                  o->workdir);
-        plan->cwd = clean_absolute(o->workdir);
+        plan->cwd = lb_path_clean_abs(o->workdir);
         return 0;
     }
     const char *wd = NULL;
     if (config_string(config, "WorkingDir", &wd, err) < 0)
         return -1;
-    plan->cwd = clean_absolute(wd ? wd : "/");
+    plan->cwd = lb_path_clean_abs(wd ? wd : "/");
     return 0;
 }
 

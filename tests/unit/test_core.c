@@ -308,6 +308,45 @@ static void test_core__fs_atomic_write_replaces_and_leaves_no_temp(void **state)
     lb_unit_rmdir(dir);
 }
 
+/* Go's path.Clean, rooted: the cases of Go's own path_test.go that start with '/', and the
+ * relative ones as docker sees a container path (taken from "/"). */
+static void test_core__path_clean_abs_is_gos_path_clean_from_the_root(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"", "/"},
+        {".", "/"},
+        {"/", "/"},
+        {"//", "/"},
+        {"/abc", "/abc"},
+        {"/abc/", "/abc"},
+        {"//abc", "/abc"},
+        {"/abc//def//ghi", "/abc/def/ghi"},
+        {"/abc/./def", "/abc/def"},
+        {"/./abc/def", "/abc/def"},
+        {"/abc/.", "/abc"},
+        {"/abc/def/ghi/../jkl", "/abc/def/jkl"},
+        {"/abc/def/../ghi/../jkl", "/abc/jkl"},
+        {"/abc/def/..", "/abc"},
+        {"/abc/def/../..", "/"},
+        {"/abc/def/../../..", "/"},
+        {"/abc/def/../../../ghi/jkl/../../../mno", "/mno"},
+        {"/../abc", "/abc"},
+        {"/..", "/"},
+        {"abc/./../def", "/def"},
+        {"a/b", "/a/b"},
+        {"/data/", "/data"},
+        {"/data/../data", "/data"},
+        {"/a/...", "/a/..."},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = lb_path_clean_abs(cases[i][0]);
+        if (strcmp(got, cases[i][1]) != 0)
+            fail_msg("clean('%s') = '%s', want '%s'", cases[i][0], got, cases[i][1]);
+        free(got);
+    }
+}
+
 static void test_core__fs_volatile_replace_replaces_and_leaves_no_temp(void **state)
 {
     (void)state;
@@ -1115,6 +1154,7 @@ LB_UNIT_MAIN(cmocka_unit_test(test_core__error_set_fills_code_kind_and_message),
              cmocka_unit_test(test_core__fs_mkdir_p_creates_every_component),
              cmocka_unit_test(test_core__fs_mkdir_p_refuses_to_go_through_a_file),
              cmocka_unit_test(test_core__fs_atomic_write_replaces_and_leaves_no_temp),
+             cmocka_unit_test(test_core__path_clean_abs_is_gos_path_clean_from_the_root),
              cmocka_unit_test(test_core__fs_volatile_replace_replaces_and_leaves_no_temp),
              cmocka_unit_test(test_core__fs_atomic_write_failures_clean_up),
              cmocka_unit_test(test_core__fs_read_file_enforces_the_size_limit),
