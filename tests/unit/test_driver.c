@@ -1043,6 +1043,23 @@ static void test_driver__overlay_binds_a_single_layer_read_only(void **state)
     free(l1);
 }
 
+/* The three-layer image with a container's writable layer: c/diff and c/work made, the request
+ * filled in (the caller mounts). */
+static struct lb_mount_request request_with_upper(struct fx *f, struct lb_digest layers[3],
+                                                  char **upper, char **work)
+{
+    struct lb_error *err = NULL;
+    mk_three_layers(f, LB_WHITEOUT_OVERLAY, layers);
+    *upper = lb_path_join(f->root, "c/diff");
+    *work = lb_path_join(f->root, "c/work");
+    assert_int_equal(lb_mkdir_p(*upper, 0755, &err), 0);
+    assert_int_equal(lb_mkdir_p(*work, 0755, &err), 0);
+    struct lb_mount_request req = request(f, layers, 3);
+    req.upper = *upper;
+    req.work = *work;
+    return req;
+}
+
 static void test_driver__overlay_with_an_upper_dir_writes_there(void **state)
 {
     struct fx *f = *state;
@@ -1050,13 +1067,8 @@ static void test_driver__overlay_with_an_upper_dir_writes_there(void **state)
         skip();
     struct lb_error *err = NULL;
     struct lb_digest layers[3];
-    mk_three_layers(f, LB_WHITEOUT_OVERLAY, layers);
-    char *upper = lb_path_join(f->root, "c/diff"), *work = lb_path_join(f->root, "c/work");
-    assert_int_equal(lb_mkdir_p(upper, 0755, &err), 0);
-    assert_int_equal(lb_mkdir_p(work, 0755, &err), 0);
-    struct lb_mount_request req = request(f, layers, 3);
-    req.upper = upper;
-    req.work = work;
+    char *upper, *work;
+    struct lb_mount_request req = request_with_upper(f, layers, &upper, &work);
     if (lb_driver_overlay.mount(&req, &err) < 0)
         fail_msg("overlay mount: %s", err->msg);
     put(f->target, "data/written", "by the container\n");
@@ -1085,13 +1097,8 @@ static void test_driver__overlay_volatile_upper_and_its_leftover_mark(void **sta
         skip();
     struct lb_error *err = NULL;
     struct lb_digest layers[3];
-    mk_three_layers(f, LB_WHITEOUT_OVERLAY, layers);
-    char *upper = lb_path_join(f->root, "c/diff"), *work = lb_path_join(f->root, "c/work");
-    assert_int_equal(lb_mkdir_p(upper, 0755, &err), 0);
-    assert_int_equal(lb_mkdir_p(work, 0755, &err), 0);
-    struct lb_mount_request req = request(f, layers, 3);
-    req.upper = upper;
-    req.work = work;
+    char *upper, *work;
+    struct lb_mount_request req = request_with_upper(f, layers, &upper, &work);
     req.volatile_upper = true;
     if (lb_driver_overlay.mount(&req, &err) < 0)
         fail_msg("overlay mount: %s", err->msg);
